@@ -1,0 +1,535 @@
+"""Typed run configs: dataclass defaults <- preset <- vertical overrides <- YAML files <- ``key.sub=value``.
+
+The first half is a small generic mechanism that works for any (nested, frozen or plain) dataclass:
+:func:`from_dict` builds one from plain data with type checks and "did you mean" errors,
+:func:`apply_overrides` applies command-line ``key.sub=value`` strings, :func:`load_config` layers
+YAML files and overrides, :func:`to_dict` / :func:`config_hash` save and fingerprint the result.
+The second half is vkit's schema (:class:`RunConfig`), whose defaults are the tiny CPU run.
+
+>>> cfg = resolve_run_config(cli_overrides=["sft.learning_rate=1e-4", "stages=cpt,sft"])
+>>> cfg.sft.learning_rate, cfg.stages, cfg.sft.max_steps
+(0.0001, ['cpt', 'sft'], 600)
+>>> resolve_run_config(preset="micro").rlvr.num_generations
+2
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import dataclasses
+import difflib
+import functools
+import hashlib
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal, Mapping, Sequence, TypeVar, Union
+
+import yaml
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config value or key is invalid; the message names the source and the dotted key."""
+
+
+# --------------------------------------------------------------------------- YAML parsing
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that also reads ``1e-4`` as a float (YAML 1.1 demands ``1.0e-4``)."""
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def parse_value(text: str) -> Any:
+    """Parse one override value the way YAML would (``true`` -> True, ``1e-4`` -> 1e-4, ``null`` -> None).
+
+    >>> parse_value("true"), parse_value("1e-4"), parse_value("[a, b]"), parse_value("cpt,sft")
+    (True, 0.0001, ['a', 'b'], 'cpt,sft')
+    """
+    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def _read_yaml(path: str | Path) -> dict:
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_YamlLoader)  # noqa: S506
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+# --------------------------------------------------------------------------- type checking
+
+
+def _type_name(tp: Any) -> str:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin is not None:
+        return f"{getattr(origin, '__name__', origin)}[{', '.join(_type_name(a) for a in args)}]"
+    return "None" if tp is type(None) else getattr(tp, "__name__", str(tp))
+
+
+def _did_you_mean(key: str, choices: Iterable[str], prefix: str = "") -> str:
+    """A hint naming the closest choices, also matching initials (``lr`` -> ``learning_rate``)."""
+    choices = list(choices)
+    close = difflib.get_close_matches(key, choices, n=3, cutoff=0.6)
+    close += [c for c in choices if "".join(p[0] for p in c.split("_") if p) == key and c not in close]
+    return f" (did you mean {' or '.join(repr(_join(prefix, c)) for c in close)}?)" if close else ""
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _coerce(tp: Any, value: Any, key: str) -> Any:
+    """Check ``value`` against the type ``tp`` and return it converted (int -> float, list -> tuple)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        return _coerce_union(tp, args, value, key)
+    if origin is Literal:
+        if any(value == a and type(value) is type(a) for a in args):
+            return value
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        if isinstance(value, Mapping):
+            return _build(tp, value, key)
+    elif origin in (list, tuple, cabc.Sequence) and isinstance(value, (list, tuple)):
+        return _coerce_sequence(origin, args, value, key)
+    elif origin in (dict, cabc.Mapping) and isinstance(value, Mapping):
+        return {_coerce(args[0], k, key): _coerce(args[1], v, _join(key, str(k))) for k, v in value.items()}
+    elif _scalar_ok(tp, value):
+        return float(value) if tp is float else value
+    raise ConfigError(f"{key}: expected {_type_name(tp)}, got {type(value).__name__} ({value!r})")
+
+
+def _scalar_ok(tp: Any, value: Any) -> bool:
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return tp is type(None) and value is None or isinstance(tp, type) and isinstance(value, tp)
+
+
+def _coerce_union(tp: Any, args: tuple, value: Any, key: str) -> Any:
+    if value is None and type(None) in args:
+        return None
+    for arg in (a for a in args if a is not type(None)):
+        try:
+            return _coerce(arg, value, key)
+        except ConfigError:
+            continue
+    raise ConfigError(f"{key}: expected {_type_name(tp)}, got {type(value).__name__} ({value!r})")
+
+
+def _coerce_sequence(origin: Any, args: tuple, value: Sequence, key: str) -> Any:
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        if len(args) != len(value):
+            raise ConfigError(f"{key}: expected {len(args)} items, got {len(value)}")
+        return tuple(_coerce(a, v, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+    item = args[0] if args else Any
+    items = [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    return tuple(items) if origin is tuple else items
+
+
+@functools.lru_cache(maxsize=None)
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+
+
+def _default_of(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
+
+
+def _build(cls: type[T], data: Mapping, path: str) -> T:
+    types_ = _field_types(cls)
+    for key in data:
+        if key not in types_:
+            raise ConfigError(f"unknown key {_join(path, str(key))!r}{_did_you_mean(str(key), types_, path)}")
+    kwargs = {}
+    for f in (f for f in dataclasses.fields(cls) if f.init):
+        default, key = _default_of(f), _join(path, f.name)
+        if f.name not in data:
+            if default is dataclasses.MISSING:
+                raise ConfigError(f"missing required key {key!r}")
+            continue
+        value = data[f.name]
+        if dataclasses.is_dataclass(default) and isinstance(value, Mapping):
+            value = deep_merge(to_dict(default), value)  # a partial section keeps the other defaults
+        kwargs[f.name] = _coerce(types_[f.name], value, key)
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:  # raised by __post_init__ validation
+        raise ConfigError(f"{path}.{exc}" if path else str(exc)) from None
+
+
+def from_dict(cls: type[T], data: Mapping[str, Any], where: str = "config") -> T:
+    """Build the dataclass ``cls`` from plain data, checking every key and type.
+
+    Nested sections given as partial mappings keep the defaults of the keys they omit.
+
+    Args:
+        cls: a dataclass (plain or frozen), possibly with nested dataclass fields.
+        data: a mapping of field names to values.
+        where: the source named in errors (a YAML path, ``"override 'a.b=1'"``, ...).
+
+    Raises:
+        ConfigError: an unknown key, a missing required key, a wrong type or a failed validation.
+
+    >>> from_dict(EvalConfig, {"max_items": 8}).max_items
+    8
+    >>> from_dict(EvalConfig, {"max_item": 8})
+    Traceback (most recent call last):
+    ...
+    core_training.config.ConfigError: config: unknown key 'max_item' (did you mean 'max_items'?)
+    """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"from_dict needs a dataclass type, got {cls!r}")
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+    try:
+        return _build(cls, data, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def to_dict(obj: Any) -> Any:
+    """Plain JSON/YAML-ready data from a (nested) dataclass: tuples become lists.
+
+    >>> to_dict(EvalConfig())["modes"]
+    ['closed_book', 'grounded']
+    """
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {str(k): to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    return obj
+
+
+def config_hash(obj: Any) -> str:
+    """The sha256 hex digest of the canonical JSON of ``obj`` (a dataclass or plain data).
+
+    >>> config_hash({"b": 1, "a": [1.0]}) == config_hash({"a": [1.0], "b": 1})
+    True
+    """
+    canonical = json.dumps(to_dict(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def deep_merge(base: Mapping, update: Mapping) -> dict:
+    """A new dict: ``update`` over ``base``, merging nested mappings key by key.
+
+    >>> deep_merge({"a": {"x": 1, "y": 2}}, {"a": {"y": 3}})
+    {'a': {'x': 1, 'y': 3}}
+    """
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = to_dict(value) if isinstance(value, Mapping) else value
+    return merged
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def _field_type_at(cls: type, dotted: str) -> Any:
+    """The declared type of ``dotted`` inside ``cls``; a ConfigError for a key that does not exist."""
+    tp: Any = cls
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        if not dataclasses.is_dataclass(tp):
+            raise ConfigError(f"{'.'.join(parts[:depth])!r} is a value, not a section (key {dotted!r})")
+        types_ = _field_types(tp)
+        if part not in types_:
+            hint = _did_you_mean(part, types_, ".".join(parts[:depth]))
+            raise ConfigError(f"unknown key {'.'.join(parts[: depth + 1])!r}{hint}")
+        tp = types_[part]
+    return tp
+
+
+def _accepts(tp: Any, kind: type) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return any(_accepts(a, kind) for a in typing.get_args(tp))
+    return (origin or tp) is kind or (kind is list and origin in (tuple, cabc.Sequence))
+
+
+def _override_value(tp: Any, text: str) -> Any:
+    """Parse ``text`` for a field of type ``tp``: comma lists for sequences, raw text for strings."""
+    value = parse_value(text)
+    if tp is None:
+        return value
+    if _accepts(tp, list) and (isinstance(value, str) or (value is None and text.strip() == "")):
+        return [parse_value(part.strip()) for part in text.split(",") if part.strip()]
+    if _accepts(tp, str) and not isinstance(value, str):
+        try:
+            _coerce(tp, value, "")
+        except ConfigError:
+            return text  # e.g. ``vertical=123`` or ``vertical=`` for a ``str`` field
+    return value
+
+
+def apply_overrides(cfg_dict: Mapping, overrides: Iterable[str], cls: type | None = None) -> dict:
+    """Return a copy of ``cfg_dict`` with ``key.sub=value`` overrides applied.
+
+    Values are parsed as YAML. With ``cls`` (the dataclass the dict describes), keys are checked
+    and ``a,b`` becomes a list for list/tuple fields; without it, only a ``[a, b]`` value is a list.
+
+    >>> apply_overrides({}, ["sft.learning_rate=1e-4", "lora.enabled=true", "stages=cpt,sft"], RunConfig)
+    {'sft': {'learning_rate': 0.0001}, 'lora': {'enabled': True}, 'stages': ['cpt', 'sft']}
+    """
+    result = to_dict(cfg_dict)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ConfigError(f"override {item!r}: not of the form key.sub=value")
+        try:
+            tp = _field_type_at(cls, key) if cls is not None else None
+        except ConfigError as exc:
+            raise ConfigError(f"override {item!r}: {exc}") from None
+        node = result
+        *parents, leaf = key.split(".")
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[leaf] = _override_value(tp, text)
+    return result
+
+
+def _layer(cls: type, data: Mapping, where: str, yaml_paths: Sequence[str | Path], overrides: Sequence[str]) -> dict:
+    """Merge ``data`` <- each YAML file <- each override, checking each layer so errors name it."""
+    data = dict(data)
+    from_dict(cls, data, where=where)
+    for path in yaml_paths:
+        data = deep_merge(data, _read_yaml(path))
+        from_dict(cls, data, where=str(path))
+    for item in overrides:
+        data = apply_overrides(data, [item], cls)
+        from_dict(cls, data, where=f"override {item!r}")
+    return data
+
+
+def load_config(
+    cls: type[T], yaml_paths: Sequence[str | Path] = (), overrides: Sequence[str] = (), base: Mapping | None = None
+) -> T:
+    """Build ``cls`` from its defaults <- ``base`` <- each YAML file in order <- ``overrides``.
+
+    Raises:
+        ConfigError: naming the YAML file or the override at fault.
+    """
+    return from_dict(cls, _layer(cls, base or {}, "base config", yaml_paths, overrides))
+
+
+# --------------------------------------------------------------------------- the schema
+
+STAGES = ("cpt", "sft", "rlvr", "rm", "rlhf", "dpo")
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+@dataclass
+class ModelConfig:
+    """Which base to load and the MoE knobs."""
+
+    base: str | None = None  # None -> the shipped tiny base
+    dtype: str = "float32"
+    experts_implementation: str | None = None
+    router_aux_loss_coef: float = 0.01
+    freeze_router: bool = False
+
+
+@dataclass
+class LoraConfig:
+    """LoRA on attention projections and (via ``target_parameters``) on the fused expert weights."""
+
+    enabled: bool = False
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.0
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    target_parameters: list[str] = field(
+        default_factory=lambda: ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
+    )
+
+
+@dataclass
+class TrainStageConfig:
+    """One supervised-style stage (cpt, sft, rm, dpo)."""
+
+    max_steps: int
+    learning_rate: float
+    per_device_batch_size: int = 16
+    gradient_accumulation_steps: int = 1
+    max_length: int = 512
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.0
+    logging_steps: int = 10
+    save_steps: int = 50
+    lr_scheduler_type: str = "cosine"
+
+    def __post_init__(self) -> None:
+        _require(self.per_device_batch_size >= 1, "per_device_batch_size: must be >= 1")
+        _require(self.gradient_accumulation_steps >= 1, "gradient_accumulation_steps: must be >= 1")
+        _require(0.0 <= self.warmup_ratio <= 1.0, "warmup_ratio: must be in [0, 1]")
+
+
+@dataclass
+class RLStageConfig:
+    """One GRPO stage (rlvr, rlhf); ``rule_weight`` and ``rm_weight`` weigh the two reward sources."""
+
+    max_steps: int
+    learning_rate: float
+    per_device_batch_size: int = 16
+    num_generations: int = 8
+    max_completion_length: int = 200
+    temperature: float = 1.0
+    beta: float = 0.0
+    logging_steps: int = 5
+    save_steps: int = 25
+    freeze_router: bool = True
+    rule_weight: float = 1.0
+    rm_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        _require(self.per_device_batch_size >= 1, "per_device_batch_size: must be >= 1")
+        _require(self.num_generations >= 2, "num_generations: GRPO needs >= 2 completions per prompt")
+        _require(self.temperature > 0, "temperature: must be > 0")
+
+
+@dataclass
+class EvalConfig:
+    """Held-out evaluation."""
+
+    max_items: int = 64
+    max_new_tokens: int = 256
+    batch_size: int = 32
+    modes: list[str] = field(default_factory=lambda: ["closed_book", "grounded"])
+    judge_seed: int = 1234
+
+
+def validate_stages(stages: Sequence[str]) -> None:
+    """Check stage names: known, not repeated, and not both ``dpo`` and ``rlhf``.
+
+    >>> validate_stages(["cpt", "sft", "dpo", "rlhf"])
+    Traceback (most recent call last):
+    ...
+    core_training.config.ConfigError: stages: 'dpo' and 'rlhf' are alternatives; keep one
+    """
+    for stage in stages:
+        hint = _did_you_mean(stage, STAGES)
+        _require(stage in STAGES, f"stages: unknown stage {stage!r}{hint}; known: {', '.join(STAGES)}")
+    repeated = sorted({s for s in stages if list(stages).count(s) > 1})
+    _require(not repeated, f"stages: {repeated} listed more than once")
+    _require(not {"dpo", "rlhf"} <= set(stages), "stages: 'dpo' and 'rlhf' are alternatives; keep one")
+
+
+@dataclass
+class RunConfig:
+    """Everything one ``vkit`` run needs; the defaults are the tiny CPU run."""
+
+    vertical: str = ""
+    seed: int = 0
+    output: str | None = None
+    preset: str = "default"
+    stages: list[str] = field(default_factory=lambda: ["cpt", "sft", "rlvr", "rm", "rlhf"])
+    threads: int = 2
+    model: ModelConfig = field(default_factory=ModelConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    cpt: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=150, learning_rate=5e-4))
+    sft: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=600, learning_rate=1e-3))
+    rm: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=100, learning_rate=5e-4))
+    dpo: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=100, learning_rate=5e-6))
+    rlvr: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=60, learning_rate=2e-6))
+    rlhf: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=60, learning_rate=2e-6))
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def __post_init__(self) -> None:
+        validate_stages(self.stages)
+        _require(self.preset in PRESETS, f"preset: unknown {self.preset!r}{_did_you_mean(self.preset, PRESETS)}")
+
+
+def _micro_stage(steps: int, max_length: int = 512) -> dict:
+    return dict(max_steps=steps, per_device_batch_size=4, max_length=max_length, logging_steps=1, save_steps=steps)
+
+
+def _micro_rl(steps: int) -> dict:
+    return dict(
+        max_steps=steps,
+        per_device_batch_size=4,
+        num_generations=2,
+        max_completion_length=32,
+        logging_steps=1,
+        save_steps=steps,
+    )
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "micro": {  # a seconds-long end-to-end smoke run
+        "cpt": _micro_stage(4, max_length=256),
+        "sft": _micro_stage(4, max_length=256),
+        "rm": _micro_stage(2),
+        "dpo": _micro_stage(2),
+        "rlvr": _micro_rl(2),
+        "rlhf": _micro_rl(2),
+        "eval": {"max_items": 4, "max_new_tokens": 48, "batch_size": 4},
+    },
+}
+
+
+def resolve_run_config(
+    vertical_overrides: Mapping[str, Any] | None = None,
+    yaml_paths: Sequence[str | Path] = (),
+    cli_overrides: Sequence[str] = (),
+    preset: str | None = None,
+) -> RunConfig:
+    """Resolve a :class:`RunConfig`: defaults <- preset <- vertical overrides <- YAML files <- CLI.
+
+    The preset is ``preset`` if given, else the last ``preset`` key set by a later layer (so
+    ``preset=micro`` works on the command line), else ``"default"``.
+
+    Raises:
+        ConfigError: naming the layer (vertical, YAML file, override) that is at fault.
+    """
+    upper = _layer(RunConfig, vertical_overrides or {}, "vertical config_overrides", yaml_paths, cli_overrides)
+    name = preset if preset is not None else upper.get("preset", "default")
+    if upper.get("preset", name) != name:
+        raise ConfigError(f"preset={name!r} was passed but a config layer sets preset {upper['preset']!r}")
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}{_did_you_mean(name, PRESETS)}; known: {sorted(PRESETS)}")
+    layered = deep_merge(deep_merge(PRESETS[name], upper), {"preset": name})
+    return from_dict(RunConfig, layered, where="resolved config")

@@ -1,0 +1,146 @@
+"""Find verticals by name: the in-repo map plus the ``vkit.verticals`` entry-point group.
+
+The core never imports a vertical statically. In-repo verticals are ``"module:attr"`` strings,
+imported only when asked for; outside packages register the same way through an entry point::
+
+    [project.entry-points."vkit.verticals"]
+    legal = "vkit_legal:VERTICAL"
+
+An entry point may not reuse the name of an in-repo vertical or of another entry point: the clash is
+an error rather than a silent override. ``get_vertical`` also takes a ``"module:attr"`` target.
+
+>>> "gaokao" in IN_REPO
+True
+>>> get_vertical("gakao")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+core_training.registry.UnknownVerticalError: unknown vertical 'gakao' (did you mean 'gaokao'?)...
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import importlib.util
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from core_training.contract import Vertical
+
+ENTRY_POINT_GROUP = "vkit.verticals"
+
+IN_REPO: dict[str, str] = {
+    "gaokao": "verticals.gaokao:VERTICAL",
+    "auto": "verticals.auto:VERTICAL",
+    "realestate": "verticals.realestate:VERTICAL",
+}
+
+
+class RegistryError(RuntimeError):
+    """Two registrations claim one name."""
+
+
+class UnknownVerticalError(KeyError):
+    """No vertical by that name; the message lists close names and what is available."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class VerticalInfo:
+    """Where a vertical comes from: ``source`` is ``"in-repo"`` or ``"entry point <dist>"``."""
+
+    name: str
+    source: str
+    target: str
+
+
+def _module_exists(target: str) -> bool:
+    module = target.partition(":")[0]
+    if module in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package raises instead of returning None
+        return False
+
+
+def _entry_point_infos() -> list[VerticalInfo]:
+    infos = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep.dist, "name", None) or "unknown distribution"
+        infos.append(VerticalInfo(ep.name, f"entry point {dist}", ep.value))
+    return infos
+
+
+def _all_infos() -> dict[str, VerticalInfo]:
+    """Every registration, in-repo first; a name claimed twice (with different targets) raises."""
+    infos = {name: VerticalInfo(name, "in-repo", target) for name, target in IN_REPO.items()}
+    for info in _entry_point_infos():
+        known = infos.get(info.name)
+        if known is not None and known.target != info.target:
+            raise RegistryError(
+                f"vertical name {info.name!r} is claimed twice: {known.source} ({known.target}) and "
+                f"{info.source} ({info.target}); rename one of them"
+            )
+        infos.setdefault(info.name, info)
+    return infos
+
+
+def list_verticals() -> list[VerticalInfo]:
+    """All available verticals, sorted by name; in-repo entries whose module is absent are left out."""
+    infos = _all_infos().values()
+    return sorted((i for i in infos if i.source != "in-repo" or _module_exists(i.target)), key=lambda i: i.name)
+
+
+def load_target(target: str) -> Any:
+    """Import ``"package.module:attr.sub"`` and return the attribute.
+
+    >>> load_target("core_training.contract:Vertical").__name__
+    'Vertical'
+    """
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"target {target!r} is not of the form 'module:attr'")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise AttributeError(f"target {target!r}: {obj!r} has no attribute {part!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _resolve(name: str) -> VerticalInfo:
+    if ":" in name:
+        return VerticalInfo(name.partition(":")[2], "target", name)
+    available = {i.name: i for i in list_verticals()}
+    if name in available:
+        return available[name]
+    if name in IN_REPO:
+        module = IN_REPO[name].partition(":")[0]
+        raise UnknownVerticalError(f"in-repo vertical {name!r} is not present: no module {module!r}")
+    close = difflib.get_close_matches(name, _all_infos(), n=3, cutoff=0.5)
+    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    listed = ", ".join(sorted(available)) or "none"
+    raise UnknownVerticalError(f"unknown vertical {name!r}{hint}; available: {listed}")
+
+
+def get_vertical(name: str) -> Vertical:
+    """The :class:`Vertical` registered as ``name`` (or at a ``"module:attr"`` target).
+
+    Raises:
+        UnknownVerticalError: (a KeyError) no such vertical; the message suggests close names.
+        RegistryError: an entry point clashes with another registration.
+        TypeError: the target is not a ``Vertical`` instance.
+        ValueError: the vertical's own ``name`` differs from the name it is registered under.
+    """
+    info = _resolve(name)
+    obj = load_target(info.target)
+    if not isinstance(obj, Vertical):
+        raise TypeError(f"{info.target} ({info.source}) is a {type(obj).__name__}, not a Vertical")
+    if info.source != "target" and obj.name != name:
+        raise ValueError(f"{info.target} is registered as {name!r} but its Vertical.name is {obj.name!r}")
+    return obj

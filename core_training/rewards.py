@@ -1,0 +1,214 @@
+"""One rule, three uses: the app's guardrail, TRL reward functions, and evaluation metrics.
+
+A vertical's rules are pure per-sample functions ``(response, example) -> RuleResult``. This module
+runs them safely (:func:`apply_rule` never raises), turns them into batched TRL reward functions
+(:func:`reward_functions`) and into metrics over a set of responses (:func:`score_responses`).
+
+A result with ``score=None`` and ``passed=False`` means the rule itself failed (raised, or returned
+something that is not a valid ``RuleResult``); it is counted as an error and as not passed.
+
+>>> from core_training.contract import Rule, RuleResult
+>>> def has_digit(response, example):
+...     return RuleResult.ok() if any(c.isdigit() for c in response) else RuleResult.fail("no digit")
+>>> apply_rule(Rule("has_digit", has_digit), "rank 42", {}).passed
+True
+>>> apply_rule(Rule("broken", lambda r, ex: 1 / 0), "x", {}).reason
+'rule raised ZeroDivisionError: division by zero'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import Any, Callable, Mapping, Sequence
+
+from core_training.contract import Example, Rule, RuleResult, Vertical
+
+logger = logging.getLogger(__name__)
+
+# Keyword arguments TRL's GRPOTrainer passes to reward functions that are not dataset columns.
+_TRL_NON_COLUMNS = frozenset(
+    {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric", "environments"}
+)
+
+
+def apply_rule(rule: Rule, response: str, example: Example) -> RuleResult:
+    """Run one rule; never raises. A raising or misbehaving rule yields an error result."""
+    try:
+        result = rule.fn(response, example)
+    except Exception as exc:  # noqa: BLE001 - a broken rule must not stop training or the app
+        return RuleResult(None, False, f"rule raised {type(exc).__name__}: {exc}")
+    if not isinstance(result, RuleResult):
+        return RuleResult(None, False, f"rule returned {type(result).__name__}, not RuleResult")
+    if result.score is not None and not 0.0 <= result.score <= 1.0:
+        return RuleResult(None, False, f"rule returned score {result.score!r} outside [0, 1]")
+    return result
+
+
+def is_error(result: RuleResult) -> bool:
+    """Whether ``result`` records a rule that raised or misbehaved (``score=None, passed=False``)."""
+    return result.score is None and not result.passed
+
+
+def applies(result: RuleResult) -> bool:
+    """Whether the rule applied to the sample: it scored it, or it errored (which counts as a failure)."""
+    return result.score is not None or is_error(result)
+
+
+def check(vertical: Vertical, response: str, example: Example) -> dict[str, RuleResult]:
+    """Every rule of ``vertical`` on one response, keyed by rule name (the app's guardrail badges)."""
+    return {rule.name: apply_rule(rule, response, example) for rule in vertical.rules}
+
+
+def all_passed(results: Mapping[str, RuleResult]) -> bool:
+    """True when every rule passed; a rule that does not apply passes, an errored rule does not.
+
+    >>> all_passed({"a": RuleResult.ok(), "b": RuleResult.skip("n/a")})
+    True
+    >>> all_passed({"a": RuleResult.ok(), "b": RuleResult(None, False, "rule raised KeyError")})
+    False
+    """
+    return all(r.passed for r in results.values())
+
+
+# --------------------------------------------------------------------------- dataset columns
+
+
+def encode_example_columns(example: Example) -> dict[str, Any]:
+    """Dataset columns for an example: ``truth`` becomes a JSON string (Arrow cannot hold free-form dicts).
+
+    >>> encode_example_columns({"id": "x", "truth": {"城市": "北京"}})
+    {'id': 'x', 'truth': '{"城市": "北京"}'}
+    """
+    columns = dict(example)
+    if "truth" in columns:
+        columns["truth"] = json.dumps(columns["truth"], ensure_ascii=False, sort_keys=True)
+    return columns
+
+
+def decode_example_row(row: Mapping[str, Any], prompt: Any = None) -> dict[str, Any]:
+    """Rebuild an example dict from one dataset row (the inverse of :func:`encode_example_columns`).
+
+    Args:
+        row: the row's columns.
+        prompt: the conversational prompt TRL passes; when the row has no ``messages`` column, the
+            non-system turns of the prompt stand in for it.
+
+    >>> decode_example_row({"id": "x", "truth": '{"rank": 3}'})
+    {'id': 'x', 'truth': {'rank': 3}}
+    """
+    example = dict(row)
+    if isinstance(example.get("truth"), str):
+        try:
+            example["truth"] = json.loads(example["truth"])
+        except json.JSONDecodeError as exc:
+            hint = "build rows with encode_example_columns"
+            raise ValueError(f"truth column of row {example.get('id')!r} is not JSON; {hint}") from exc
+    if "messages" not in example and _is_conversation(prompt):
+        example["messages"] = [m for m in prompt if m.get("role") != "system"]
+    return example
+
+
+def _is_conversation(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(m, Mapping) and "role" in m for m in value)
+
+
+def completion_text(completion: Any) -> str:
+    """The assistant text of a TRL completion: a string, or a list of ``{"role", "content"}`` messages.
+
+    >>> completion_text([{"role": "assistant", "content": "hello"}])
+    'hello'
+    """
+    if isinstance(completion, str):
+        return completion
+    parts = []
+    for message in completion:
+        content = message.get("content", "")
+        if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
+            content = "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
+        if message.get("role", "assistant") == "assistant":
+            parts.append(str(content))
+    return "\n".join(parts)
+
+
+def _rows_from_columns(n: int, prompts: Sequence | None, columns: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def is_column(key: str, value: Any) -> bool:
+        return key not in _TRL_NON_COLUMNS and isinstance(value, (list, tuple)) and len(value) == n
+
+    lists = {k: v for k, v in columns.items() if is_column(k, v)}
+    prompts = prompts if prompts is not None else [None] * n
+    return [decode_example_row({k: v[i] for k, v in lists.items()}, prompts[i]) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- TRL reward functions
+
+
+class RuleReward:
+    """A TRL reward function for one rule: ``fn(completions, **columns) -> list[float | None]``.
+
+    A class rather than a closure so it pickles whenever the rule does; ``__name__`` is
+    ``"<vertical>/<rule>"`` so TRL logs ``rewards/<vertical>/<rule>/mean``.
+    """
+
+    def __init__(self, vertical_name: str, rule: Rule) -> None:
+        self.rule = rule
+        self.__name__ = f"{vertical_name}/{rule.name}"
+
+    def __call__(self, completions: Sequence[Any], prompts: Sequence | None = None, **kwargs: Any) -> list:
+        rows = _rows_from_columns(len(completions), prompts, kwargs)
+        results = [apply_rule(self.rule, completion_text(c), row) for c, row in zip(completions, rows)]
+        errors = [r for r in results if is_error(r)]
+        if errors:
+            first = errors[0].reason
+            logger.warning("%s: %d/%d rule errors, e.g. %s", self.__name__, len(errors), len(results), first)
+        if callable(kwargs.get("log_metric")):
+            kwargs["log_metric"](f"rule_errors/{self.__name__}", float(len(errors)))
+        return [r.score for r in results]
+
+    def __repr__(self) -> str:
+        return f"RuleReward({self.__name__!r})"
+
+
+def reward_functions(vertical: Vertical, weight: float = 1.0) -> tuple[list[Callable[..., list]], list[float]]:
+    """One TRL reward function per rule, and its weight (``rule.weight * weight``).
+
+    Pass ``funcs`` as ``reward_funcs`` and ``weights`` as ``GRPOConfig(reward_weights=...)``. Scores
+    of ``None`` (rule does not apply, or errored) stay ``None``; TRL ignores them.
+    """
+    funcs = [RuleReward(vertical.name, rule) for rule in vertical.rules]
+    return funcs, [rule.weight * weight for rule in vertical.rules]
+
+
+# --------------------------------------------------------------------------- evaluation metrics
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def score_responses(vertical: Vertical, responses: Sequence[str], examples: Sequence[Example]) -> dict[str, float]:
+    """Rule metrics over paired responses and examples.
+
+    Returns:
+        ``rule/<name>``: pass rate over the samples where the rule applies (an error counts as a
+        failure; NaN if it never applies); ``all_rules_pass``: fraction of samples where every rule
+        passed; ``rule_errors``: number of errored rule runs; ``mean_reward``: mean over rules of the
+        rule's mean score (NaN scores excluded, as in training).
+    """
+    if len(responses) != len(examples):
+        raise ValueError(f"{len(responses)} responses but {len(examples)} examples")
+    checks = [check(vertical, r, ex) for r, ex in zip(responses, examples)]
+    metrics: dict[str, float] = {}
+    rule_means = []
+    for rule in vertical.rules:
+        results = [c[rule.name] for c in checks]
+        applied = [r for r in results if applies(r)]
+        metrics[f"rule/{rule.name}"] = _mean([float(r.passed) for r in applied])
+        scores = [r.score for r in results if r.score is not None]
+        if scores:
+            rule_means.append(_mean(scores))
+    metrics["all_rules_pass"] = _mean([float(all_passed(c)) for c in checks])
+    metrics["rule_errors"] = sum(is_error(r) for c in checks for r in c.values())
+    metrics["mean_reward"] = _mean(rule_means)
+    return metrics

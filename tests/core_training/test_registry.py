@@ -1,0 +1,112 @@
+"""The registry: in-repo "module:attr" map, entry points, clashes, and helpful errors."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+import types
+from dataclasses import dataclass, field, replace
+
+import pytest
+
+from core_training import registry
+from core_training.registry import RegistryError, UnknownVerticalError, VerticalInfo, get_vertical, list_verticals
+
+
+@dataclass
+class FakeEntryPoint:
+    name: str
+    value: str
+    dist: object = field(default_factory=lambda: types.SimpleNamespace(name="vkit-legal"))
+
+
+@pytest.fixture
+def fake_world(monkeypatch, toy_vertical):
+    """In-repo: 'toy' (present) and 'ghost' (module missing); entry point: 'legal' from vkit-legal."""
+    module = types.ModuleType("fake_verticals_mod")
+    module.VERTICAL = toy_vertical
+    module.LEGAL = replace(toy_vertical, name="legal")
+    module.NOT_A_VERTICAL = {"name": "toy"}
+    monkeypatch.setitem(sys.modules, "fake_verticals_mod", module)
+    in_repo = {"toy": "fake_verticals_mod:VERTICAL", "ghost": "no_such_pkg.ghost:VERTICAL"}
+    monkeypatch.setattr(registry, "IN_REPO", in_repo)
+    entry_points = [FakeEntryPoint("legal", "fake_verticals_mod:LEGAL")]
+
+    def fake_entry_points(group=None):
+        assert group == registry.ENTRY_POINT_GROUP
+        return list(entry_points)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
+    return entry_points
+
+
+def test_list_verticals_skips_missing_in_repo_modules(fake_world):
+    assert list_verticals() == [
+        VerticalInfo("legal", "entry point vkit-legal", "fake_verticals_mod:LEGAL"),
+        VerticalInfo("toy", "in-repo", "fake_verticals_mod:VERTICAL"),
+    ]
+
+
+def test_get_vertical_from_in_repo_and_entry_point(fake_world, toy_vertical):
+    assert get_vertical("toy") is toy_vertical
+    assert get_vertical("legal").name == "legal"
+
+
+def test_get_vertical_by_target(fake_world, toy_vertical):
+    assert get_vertical("fake_verticals_mod:VERTICAL") is toy_vertical
+
+
+def test_unknown_name_suggests_close_names(fake_world):
+    with pytest.raises(UnknownVerticalError) as err:
+        get_vertical("tooy")
+    assert str(err.value) == "unknown vertical 'tooy' (did you mean 'toy'?); available: legal, toy"
+    assert isinstance(err.value, KeyError)
+
+
+def test_missing_in_repo_module_is_reported(fake_world):
+    with pytest.raises(UnknownVerticalError, match="'ghost' is not present: no module 'no_such_pkg.ghost'"):
+        get_vertical("ghost")
+
+
+def test_entry_point_clash_with_in_repo_is_an_error(fake_world):
+    fake_world.append(FakeEntryPoint("toy", "other_pkg:VERTICAL", types.SimpleNamespace(name="vkit-toy2")))
+    with pytest.raises(RegistryError, match="'toy' is claimed twice: in-repo .* and entry point vkit-toy2"):
+        list_verticals()
+
+
+def test_entry_point_clash_between_distributions_is_an_error(fake_world):
+    fake_world.append(FakeEntryPoint("legal", "other_pkg:LEGAL", types.SimpleNamespace(name="vkit-legal2")))
+    with pytest.raises(RegistryError, match="entry point vkit-legal .* and entry point vkit-legal2"):
+        get_vertical("legal")
+
+
+def test_same_target_registered_twice_is_not_a_clash(fake_world):
+    fake_world.append(FakeEntryPoint("toy", "fake_verticals_mod:VERTICAL"))
+    assert [i.name for i in list_verticals()] == ["legal", "toy"]
+
+
+def test_target_that_is_not_a_vertical_is_a_type_error(fake_world, monkeypatch):
+    monkeypatch.setitem(registry.IN_REPO, "bad", "fake_verticals_mod:NOT_A_VERTICAL")
+    with pytest.raises(TypeError, match="fake_verticals_mod:NOT_A_VERTICAL .* is a dict, not a Vertical"):
+        get_vertical("bad")
+
+
+def test_registered_name_must_match_vertical_name(fake_world, monkeypatch):
+    monkeypatch.setitem(registry.IN_REPO, "alias", "fake_verticals_mod:VERTICAL")
+    with pytest.raises(ValueError, match="registered as 'alias' but its Vertical.name is 'toy'"):
+        get_vertical("alias")
+
+
+def test_shipped_map_uses_module_attr_strings():
+    assert set(registry.IN_REPO) == {"gaokao", "auto", "realestate"}
+    assert all(target == f"verticals.{name}:VERTICAL" for name, target in registry.IN_REPO.items())
+
+
+def test_real_entry_point_group_is_readable():
+    assert all(isinstance(info, VerticalInfo) for info in list_verticals())
+
+
+def test_missing_attribute_names_the_target(fake_world, monkeypatch):
+    monkeypatch.setitem(registry.IN_REPO, "half", "fake_verticals_mod:NOT_YET")
+    with pytest.raises(AttributeError, match="target 'fake_verticals_mod:NOT_YET': .* has no attribute 'NOT_YET'"):
+        get_vertical("half")
