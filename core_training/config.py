@@ -400,6 +400,7 @@ class TrainStageConfig:
     logging_steps: int = 10
     save_steps: int = 50
     lr_scheduler_type: str = "cosine"
+    packing: bool = False  # sft: bfd packing, padding-free (position_ids); cpt always packs fixed blocks
 
     def __post_init__(self) -> None:
         _require(self.per_device_batch_size >= 1, "per_device_batch_size: must be >= 1")
@@ -517,19 +518,21 @@ def resolve_run_config(
     cli_overrides: Sequence[str] = (),
     preset: str | None = None,
 ) -> RunConfig:
-    """Resolve a :class:`RunConfig`: defaults <- preset <- vertical overrides <- YAML files <- CLI.
+    """Resolve a :class:`RunConfig`: defaults <- vertical overrides <- preset <- YAML files <- CLI.
 
-    The preset is ``preset`` if given, else the last ``preset`` key set by a later layer (so
-    ``preset=micro`` works on the command line), else ``"default"``.
+    The preset sits above the vertical's own tuning so that ``--preset micro`` shrinks every vertical.
+    It is ``preset`` if given, else the last ``preset`` key set by a YAML file or the command line
+    (so ``preset=micro`` works there too), else ``"default"``.
 
     Raises:
         ConfigError: naming the layer (vertical, YAML file, override) that is at fault.
     """
-    upper = _layer(RunConfig, vertical_overrides or {}, "vertical config_overrides", yaml_paths, cli_overrides)
+    vertical = _layer(RunConfig, vertical_overrides or {}, "vertical config_overrides", (), ())
+    upper = _layer(RunConfig, {}, "config", yaml_paths, cli_overrides)
     name = preset if preset is not None else upper.get("preset", "default")
     if upper.get("preset", name) != name:
         raise ConfigError(f"preset={name!r} was passed but a config layer sets preset {upper['preset']!r}")
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}{_did_you_mean(name, PRESETS)}; known: {sorted(PRESETS)}")
-    layered = deep_merge(deep_merge(PRESETS[name], upper), {"preset": name})
+    layered = deep_merge(deep_merge(deep_merge(vertical, PRESETS[name]), upper), {"preset": name})
     return from_dict(RunConfig, layered, where="resolved config")

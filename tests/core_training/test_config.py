@@ -233,11 +233,11 @@ def test_micro_preset_shrinks_every_stage():
     assert (cfg.eval.max_items, cfg.eval.max_new_tokens, cfg.preset) == (4, 48, "micro")
 
 
-def test_resolve_order_preset_vertical_yaml_cli(tmp_path):
+def test_resolve_order_vertical_preset_yaml_cli(tmp_path):
     vertical = {"sft": {"max_steps": 10, "learning_rate": 0.1, "warmup_ratio": 0.2}, "seed": 5}
     yaml_file = _write(tmp_path / "run.yaml", "sft:\n  learning_rate: 0.2\n  warmup_ratio: 0.3\n")
     cfg = resolve_run_config(vertical, [yaml_file], ["sft.warmup_ratio=0.4"], preset="micro")
-    assert (cfg.sft.max_length, cfg.sft.max_steps, cfg.seed) == (256, 10, 5)  # preset, vertical
+    assert (cfg.sft.max_length, cfg.sft.max_steps, cfg.seed) == (256, 4, 5)  # preset beats vertical
     assert (cfg.sft.learning_rate, cfg.sft.warmup_ratio) == (0.2, 0.4)  # YAML, CLI
 
 

@@ -1,0 +1,1 @@
+"""Streamlit apps: the advisor per vertical and the expert annotation workspace."""

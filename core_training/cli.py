@@ -1,0 +1,127 @@
+"""The ``vkit`` command: a thin dispatcher over the core.
+
+    vkit run gaokao [--base PATH] [--preset micro] [--output DIR] [--config X.yaml] [key.sub=value ...]
+    vkit eval CHECKPOINT --vertical gaokao [--mode grounded|closed_book]
+    vkit base pretrain [--output DIR] [key=value ...]
+    vkit verticals
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _run(args) -> int:
+    from core_training.config import resolve_run_config
+    from core_training.pipeline import run_pipeline
+    from core_training.registry import get_vertical
+    from core_training.report import stage_table
+
+    vertical = get_vertical(args.vertical)
+    overrides = list(args.overrides) + [f"vertical={vertical.name}"]
+    for flag, key in ((args.base, "model.base"), (args.output, "output"), (args.seed, "seed"), (args.stages, "stages")):
+        if flag is not None:
+            overrides.append(f"{key}={flag}")
+    cfg = resolve_run_config(dict(vertical.config_overrides), args.config, overrides, args.preset)
+    preferences = _read_preferences(args.preferences) if args.preferences else None
+    report = run_pipeline(cfg, vertical, preferences=preferences)
+    print(f"\n{stage_table(report)}\n")
+    print(f"report: {report['run_dir']}/report.md")
+    return 0
+
+
+def _read_preferences(path: str) -> list:
+    from core_training.io import read_jsonl
+
+    rows = read_jsonl(path)
+    for i, row in enumerate(rows, 1):
+        missing = {"id", "messages", "chosen", "rejected"} - set(row)
+        if missing:
+            raise SystemExit(f"{path}:{i}: preference row lacks {sorted(missing)}")
+    return rows
+
+
+def _eval(args) -> int:
+    from core_training.evaluate import evaluate_policy
+    from core_training.modeling import load_causal_lm, load_tokenizer
+    from core_training.registry import get_vertical
+
+    vertical = get_vertical(args.vertical)
+    examples = list(vertical.load_eval_set())[: args.max_items]
+    model, tok = load_causal_lm(args.checkpoint), load_tokenizer(args.checkpoint)
+    modes = [args.mode] if args.mode else ["closed_book", "grounded"]
+    metrics, _ = evaluate_policy(model, tok, vertical, examples, modes, args.max_new_tokens)
+    print(json.dumps(metrics, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _base(args) -> int:
+    from core_training.base.pretrain import SHIPPED_BASE, BaseConfig, pretrain
+    from core_training.config import load_config
+
+    cfg = load_config(BaseConfig, overrides=args.overrides)
+    meta = pretrain(cfg, Path(args.output) if args.output else SHIPPED_BASE)
+    print(json.dumps({k: meta[k] for k in ("parameters", "build_seconds", "skills", "final_train_loss")}, indent=2))
+    return 0
+
+
+def _verticals(args) -> int:
+    from core_training.registry import get_vertical, list_verticals
+
+    for info in list_verticals():
+        v = get_vertical(info.name)
+        print(f"{info.name:12s} {info.source:28s} {v.description}")
+        print(f"{'':12s} rules: {', '.join(r.name for r in v.rules)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vkit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="post-train a base into a vertical advisor (cpt, sft, rlvr, rm, rlhf)")
+    run.add_argument("vertical")
+    run.add_argument("--base", help="local checkpoint directory (default: the shipped tiny MoE base)")
+    run.add_argument("--output", help="run directory (default runs/<vertical>/<timestamp>); rerun to resume")
+    run.add_argument("--preset", help="micro = a seconds-scale smoke run")
+    run.add_argument("--seed", type=int)
+    run.add_argument("--stages", help="comma list, e.g. cpt,sft,rlvr,dpo")
+    run.add_argument("--config", action="append", default=[], help="YAML overrides file (repeatable)")
+    run.add_argument("--preferences", help="JSONL preference pairs (e.g. an annotation export) for rm/rlhf/dpo")
+    run.add_argument("overrides", nargs="*", help="key.sub=value overrides")
+    run.set_defaults(fn=_run)
+    ev = sub.add_parser("eval", help="evaluate a checkpoint on a vertical's held-out set")
+    ev.add_argument("checkpoint")
+    ev.add_argument("--vertical", required=True)
+    ev.add_argument("--mode", choices=["closed_book", "grounded"])
+    ev.add_argument("--max-items", type=int, default=64)
+    ev.add_argument("--max-new-tokens", type=int, default=256)
+    ev.set_defaults(fn=_eval)
+    base = sub.add_parser("base", help="the embedded base model")
+    base_sub = base.add_subparsers(dest="base_command", required=True)
+    pre = base_sub.add_parser("pretrain", help="rebuild the tiny MoE base from its seed (~40 min on 2 cores)")
+    pre.add_argument("--output")
+    pre.add_argument("overrides", nargs="*", help="BaseConfig overrides, e.g. max_steps=100")
+    pre.set_defaults(fn=_base)
+    ls = sub.add_parser("verticals", help="list installed verticals")
+    ls.set_defaults(fn=_verticals)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core_training.config import ConfigError
+    from core_training.modeling import BaseNotFoundError
+    from core_training.registry import RegistryError, UnknownVerticalError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ConfigError, BaseNotFoundError, UnknownVerticalError, RegistryError) as err:
+        print(f"vkit: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

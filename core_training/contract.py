@@ -1,0 +1,99 @@
+"""The plugin contract: what a vertical is, and what a rule returns.
+
+A vertical is one frozen object of data and pure functions. The core never imports a vertical; it
+receives a :class:`Vertical` from the registry and only calls what is declared here.
+
+Examples (the dicts every loader returns) share one shape::
+
+    {
+      "id": "gk-eval-0007",                      # unique within its dataset
+      "messages": [{"role": "user", "content": "..."}, ...],   # the dialog *before* the answer
+      "answer": "...",                           # the expert's gold answer (the next assistant turn)
+      "truth": {...},                            # JSON-serialisable facts the rules check against
+    }
+
+Preference pairs add ``"chosen"`` and ``"rejected"`` (assistant texts) and drop ``"answer"``.
+CPT corpora are lists of plain strings.
+
+>>> r = RuleResult(1.0, True, "ok")
+>>> r.passed, r.score
+(True, 1.0)
+>>> RuleResult.skip("no tiers asked").score is None
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+Example = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """A verdict on one response: ``score`` in [0, 1] or ``None`` (rule does not apply)."""
+
+    score: float | None
+    passed: bool
+    reason: str
+
+    @classmethod
+    def ok(cls, reason: str = "ok") -> "RuleResult":
+        return cls(1.0, True, reason)
+
+    @classmethod
+    def fail(cls, reason: str, score: float = 0.0) -> "RuleResult":
+        return cls(score, False, reason)
+
+    @classmethod
+    def skip(cls, reason: str) -> "RuleResult":
+        return cls(None, True, reason)
+
+
+RuleFn = Callable[[str, Example], RuleResult]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named, weighted rule. ``fn(response, example) -> RuleResult`` must be pure."""
+
+    name: str
+    fn: RuleFn
+    weight: float = 1.0
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Vertical:
+    """Everything the core needs to post-train and evaluate one domain.
+
+    Loaders take no arguments and are called lazily (importing a vertical is cheap). ``retrieve``
+    maps the user's side of a dialog (all user turns joined by newlines) to the knowledge-graph facts
+    put into the grounded prompt. ``rubric`` scores the softer qualities an expert panel judges
+    (each dimension in [0, 1]); the core builds the simulated panel and the held-out judge from it.
+    """
+
+    name: str
+    description: str
+    system_prompt: str
+    rules: Sequence[Rule]
+    retrieve: Callable[[str], str]
+    rubric: Callable[[str, Example], Mapping[str, float]]
+    rubric_dimensions: Sequence[str]
+    load_graph: Callable[[], Any]
+    load_cpt_corpus: Callable[[], Mapping[str, Sequence[str]]]  # {"train": [...], "eval": [...]}
+    load_chains: Callable[[], Sequence[Example]]
+    load_rl_prompts: Callable[[], Sequence[Example]]
+    load_preferences: Callable[[], Sequence[Example]]
+    load_eval_set: Callable[[], Sequence[Example]]
+    multi_turn: bool = False
+    config_overrides: Mapping[str, Any] = field(default_factory=dict)
+    known_bad: Callable[[], Sequence[Example]] | None = None  # answers that must fail some rule
+    datasets_dir: str | None = None  # where data cards for this vertical live (relative to repo)
+
+    def rule(self, name: str) -> Rule:
+        for r in self.rules:
+            if r.name == name:
+                return r
+        raise KeyError(f"vertical {self.name!r} has no rule {name!r}; it has {[r.name for r in self.rules]}")

@@ -1,0 +1,101 @@
+"""Loading models and tokenizers by path, LoRA on MoE, router freezing.
+
+Nothing is ever fetched from a hub: a base is the shipped tiny MoE (``base=None``) or a local
+checkpoint directory. A hub id gets a clear error.
+
+>>> is_router_parameter("model.layers.0.mlp.gate.weight")
+True
+>>> is_router_parameter("model.layers.0.mlp.experts.gate_up_proj")
+False
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from core_training.base.pretrain import SHIPPED_BASE
+
+ROUTER_PARAM = re.compile(r"(\.gate\.(weight|bias|e_score_correction_bias)$)|(\.router\.)")
+
+
+class BaseNotFoundError(FileNotFoundError):
+    pass
+
+
+def resolve_base(base: str | None) -> Path:
+    """The checkpoint directory for ``base`` (``None`` = the shipped tiny MoE base)."""
+    path = Path(base) if base else SHIPPED_BASE
+    if (path / "config.json").is_file():
+        return path
+    if base and not path.exists() and re.fullmatch(r"[\w.-]+/[\w.-]+", base):
+        raise BaseNotFoundError(
+            f"base {base!r} looks like a hub id, but vkit never downloads models: download it yourself "
+            f"and pass the local directory, e.g. --base /models/{base.split('/')[-1]}")
+    if not base:
+        raise BaseNotFoundError(f"the shipped base is missing at {path}: rebuild it with `vkit base pretrain`")
+    raise BaseNotFoundError(f"base {str(path)!r} is not a checkpoint directory (no config.json there)")
+
+
+def load_tokenizer(path: str | Path):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.model_input_names = ["input_ids", "attention_mask"]
+    return tok
+
+
+def load_causal_lm(path: str | Path, dtype: str = "float32", experts_implementation: str | None = None):
+    """A causal LM from a local directory, with the router aux loss off (stages switch it on)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kwargs = {"experts_implementation": experts_implementation} if experts_implementation else {}
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype), local_files_only=True, **kwargs)
+    if hasattr(model.config, "output_router_logits"):
+        model.config.output_router_logits = False  # generate() breaks with it on
+    return model
+
+
+def is_moe(model) -> bool:
+    return any(is_router_parameter(n) for n, _ in model.named_parameters())
+
+
+def is_router_parameter(name: str) -> bool:
+    return bool(ROUTER_PARAM.search(name))
+
+
+def freeze_router(model) -> int:
+    """Stop gradients into every router; returns how many tensors were frozen."""
+    frozen = 0
+    for name, param in model.named_parameters():
+        if is_router_parameter(name) and param.requires_grad:
+            param.requires_grad_(False)
+            frozen += 1
+    return frozen
+
+
+def lora_config(model, cfg):
+    """A peft ``LoraConfig`` for ``model`` from vkit's LoRA settings; expert tensors via target_parameters.
+
+    Only targets that exist in this model are kept (Mixtral names its expert projections differently),
+    and the router is never targeted.
+    """
+    from peft import LoraConfig
+
+    names = [n for n, _ in model.named_modules()]
+    params = [n for n, _ in model.named_parameters()]
+    modules = [m for m in cfg.target_modules if any(n.endswith("." + m) for n in names)]
+    tparams = [t for t in cfg.target_parameters if any(p.endswith(t) for p in params)]
+    if not modules and not tparams:
+        raise ValueError(f"lora: none of target_modules={cfg.target_modules} or target_parameters="
+                         f"{cfg.target_parameters} exist in this model")
+    return LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=modules,
+                      target_parameters=tparams or None, task_type="CAUSAL_LM", bias="none")
+
+
+def wrapped_names(model) -> list[str]:
+    """Names of the modules/parameters peft wrapped (for checking what LoRA actually touched)."""
+    return sorted({n.rsplit(".lora_", 1)[0] for n, _ in model.named_parameters() if ".lora_" in n})

@@ -1,0 +1,20 @@
+"""DPO: TRL ``DPOTrainer`` on the same preference pairs, the direct alternative to ``rm`` + ``rlhf``.
+The reference model is loaded from the input checkpoint by path (or, with LoRA, is the base with the
+adapter disabled)."""
+
+from trl import DPOConfig, DPOTrainer
+
+from core_training.data import preference_dataset, split_pairs
+from core_training.modeling import load_causal_lm
+from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
+
+
+def train(ctx: StageContext):
+    c = ctx.cfg.dpo
+    pairs, _held_out = split_pairs(ctx.preferences or ctx.vertical.load_preferences())
+    model, tokenizer, peft = load_policy(ctx, aux_loss=False, freeze=True)
+    ref = None if peft else load_causal_lm(ctx.input_path, ctx.cfg.model.dtype)
+    args = DPOConfig(**trainer_kwargs(ctx, c), max_length=c.max_length)
+    trainer = DPOTrainer(model=model, ref_model=ref, args=args, train_dataset=preference_dataset(ctx.vertical, pairs),
+                         processing_class=tokenizer, peft_config=peft)
+    return fit(ctx, trainer, tokenizer)

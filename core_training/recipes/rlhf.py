@@ -1,0 +1,32 @@
+"""RLHF: TRL ``GRPOTrainer`` against the trained reward model plus the vertical's rules (the rules
+keep the policy honest while it chases the reward model)."""
+
+from transformers import AutoModelForSequenceClassification
+from trl import GRPOConfig, GRPOTrainer
+
+from core_training.data import rl_dataset
+from core_training.modeling import load_tokenizer
+from core_training.rewards import reward_functions
+from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
+
+
+def train(ctx: StageContext):
+    c = ctx.cfg.rlhf
+    if ctx.reward_model_path is None:
+        raise ValueError("rlhf needs a trained reward model: run the rm stage first (stages=...,rm,rlhf)")
+    rm = AutoModelForSequenceClassification.from_pretrained(str(ctx.reward_model_path), num_labels=1,
+                                                            local_files_only=True)
+    rm_tokenizer = load_tokenizer(ctx.reward_model_path)
+    rm_tokenizer.padding_side = "right"
+    funcs, weights = reward_functions(ctx.vertical, c.rule_weight)
+    model, tokenizer, peft = load_policy(ctx, aux_loss=False, freeze=c.freeze_router)
+    args = GRPOConfig(
+        **trainer_kwargs(ctx, c), num_generations=c.num_generations, max_completion_length=c.max_completion_length,
+        temperature=c.temperature, beta=c.beta, reward_weights=[c.rm_weight, *weights],
+        router_aux_loss_coef=0.0 if c.freeze_router else ctx.cfg.model.router_aux_loss_coef,
+    )
+    trainer = GRPOTrainer(model=model, reward_funcs=[rm, *funcs], args=args,
+                          train_dataset=rl_dataset(ctx.vertical, ctx.vertical.load_rl_prompts()),
+                          processing_class=tokenizer, reward_processing_classes=[rm_tokenizer] + [None] * len(funcs),
+                          peft_config=peft)
+    return fit(ctx, trainer, tokenizer)

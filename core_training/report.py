@@ -1,0 +1,80 @@
+"""The run report: ``report.json``, ``report.md``, ``report.png`` (stage table + training curves).
+
+>>> summary_line({"stage": "sft", "wall_seconds": 12.0, "metrics": {"grounded/all_rules_pass": 0.9}})
+'[sft] 12.0s  grounded/all_rules_pass=0.900'
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from core_training.io import atomic_write_json, atomic_write_text, read_jsonl
+
+HEADLINE = ("closed_book/all_rules_pass", "grounded/all_rules_pass", "perplexity", "judge_win_rate_vs_previous",
+            "rm/accuracy")
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def summary_line(row: dict) -> str:
+    shown = " ".join(f"{k}={_fmt(row['metrics'][k])}" for k in HEADLINE if k in row["metrics"])
+    return f"[{row['stage']}] {row['wall_seconds']:.1f}s  {shown}"
+
+
+def stage_table(report: dict) -> str:
+    """A Markdown table: one row per stage, the headline metrics and every grounded rule."""
+    rules = sorted({k for s in report["stages"] for k in s["metrics"] if k.startswith("grounded/rule/")})
+    cols = [*HEADLINE, *rules]
+    cols = [c for c in cols if any(c in s["metrics"] for s in report["stages"])]
+    head = "| stage | wall s | " + " | ".join(c.replace("grounded/rule/", "rule:") for c in cols) + " |"
+    sep = "|" + "---|" * (len(cols) + 2)
+    rows = [f"| {s['stage']} | {s['wall_seconds']:.0f} | " + " | ".join(_fmt(s["metrics"].get(c)) for c in cols) + " |"
+            for s in report["stages"]]
+    return "\n".join([head, sep, *rows])
+
+
+def write_report(run_dir: Path, report: dict) -> None:
+    atomic_write_json(run_dir / "report.json", report)
+    total = sum(s["wall_seconds"] for s in report["stages"])
+    md = (f"# vkit run: {report['vertical']}\n\nBase: `{report['base']}`. Total wall time {total:.0f} s.\n\n"
+          f"{stage_table(report)}\n\n![stages and training curves](report.png)\n")
+    atomic_write_text(run_dir / "report.md", md)
+    plot(run_dir, report)
+
+
+def plot(run_dir: Path, report: dict) -> None:
+    """Bar chart of the headline pass rates per stage, and the training loss curve of each stage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    stages = [s["stage"] for s in report["stages"]]
+    for i, key in enumerate(("closed_book/all_rules_pass", "grounded/all_rules_pass")):
+        vals = [s["metrics"].get(key, float("nan")) for s in report["stages"]]
+        ax1.bar([x + i * 0.4 for x in range(len(stages))], vals, width=0.4, label=key)
+    ax1.set_xticks([x + 0.2 for x in range(len(stages))], stages)
+    ax1.set_ylim(0, 1)
+    ax1.set_title("all-rules pass rate by stage")
+    ax1.legend(fontsize=8)
+    metrics_file = run_dir / "metrics.jsonl"
+    rows = read_jsonl(metrics_file) if metrics_file.is_file() else []
+    for stage in stages:
+        pts = [(r["step"], r["loss"]) for r in rows if r.get("stage") == stage and isinstance(r.get("loss"), (int, float))]
+        if pts:
+            ax2.plot(*zip(*pts), label=stage)
+    ax2.set_title("training loss")
+    ax2.set_xlabel("step")
+    if ax2.lines:
+        ax2.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = run_dir / "report.png.tmp"
+    fig.savefig(tmp, dpi=90, format="png")
+    plt.close(fig)
+    tmp.replace(run_dir / "report.png")

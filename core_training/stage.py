@@ -1,0 +1,116 @@
+"""What every recipe shares: the stage context, trainer arguments, model preparation, logging, saving.
+
+A recipe (``core_training/recipes/<stage>.py``) reads top to bottom as: build the dataset, build the
+TRL config from :func:`trainer_kwargs`, load the model with :func:`load_policy`, make the trainer,
+then :func:`fit`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from core_training.config import RunConfig
+from core_training.contract import Vertical
+from core_training.io import append_jsonl
+from core_training.modeling import freeze_router, load_causal_lm, load_tokenizer, lora_config
+from core_training.moe import MoEMonitor
+
+
+@dataclass
+class StageContext:
+    """Where a stage reads from and writes to."""
+
+    cfg: RunConfig
+    vertical: Vertical
+    stage: str
+    input_path: Path  # the policy checkpoint this stage starts from
+    work_dir: Path  # the trainer's own checkpoints, for resuming
+    run_dir: Path
+    reward_model_path: Path | None = None
+    preferences: list | None = None  # overrides the vertical's pairs (e.g. an annotation export)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class RunLogger(TrainerCallback):
+    """Writes every trainer log (plus MoE load metrics) to ``metrics.jsonl`` and TensorBoard."""
+
+    def __init__(self, ctx: StageContext, monitor: MoEMonitor | None):
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.ctx, self.monitor = ctx, monitor
+        self.writer = SummaryWriter(str(ctx.run_dir / "tensorboard" / ctx.stage))
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        row = {**(logs or {}), **(self.monitor.pop_metrics() if self.monitor else {})}
+        append_jsonl(self.ctx.run_dir / "metrics.jsonl", {"stage": self.ctx.stage, "step": state.global_step, **row})
+        for key, value in row.items():
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                self.writer.add_scalar(f"{self.ctx.stage}/{key}", value, state.global_step)
+        self.writer.flush()
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.writer.close()
+
+
+def trainer_kwargs(ctx: StageContext, stage_cfg) -> dict[str, Any]:
+    """Arguments every TRL config shares; stage-specific ones are added by the recipe."""
+    import torch
+
+    return dict(
+        output_dir=str(ctx.work_dir), max_steps=stage_cfg.max_steps, learning_rate=stage_cfg.learning_rate,
+        per_device_train_batch_size=stage_cfg.per_device_batch_size,
+        gradient_accumulation_steps=getattr(stage_cfg, "gradient_accumulation_steps", 1),
+        warmup_ratio=getattr(stage_cfg, "warmup_ratio", 0.0), weight_decay=getattr(stage_cfg, "weight_decay", 0.0),
+        lr_scheduler_type=getattr(stage_cfg, "lr_scheduler_type", "cosine"), logging_steps=stage_cfg.logging_steps,
+        save_steps=stage_cfg.save_steps, save_total_limit=1, seed=ctx.cfg.seed, data_seed=ctx.cfg.seed,
+        # TRL's configs default to bf16 + gradient checkpointing; both slow a tiny model on a CPU
+        bf16=ctx.cfg.model.dtype == "bfloat16" and torch.cuda.is_available(), gradient_checkpointing=False,
+        report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, save_only_model=False,
+    )
+
+
+def load_policy(ctx: StageContext, aux_loss: bool, freeze: bool = False):
+    """The starting checkpoint, its tokenizer, and the peft config (or None) for this stage."""
+    m = ctx.cfg.model
+    model = load_causal_lm(ctx.input_path, m.dtype, m.experts_implementation)
+    if hasattr(model.config, "output_router_logits"):
+        model.config.output_router_logits = aux_loss  # the model adds router_aux_loss_coef * aux to its loss
+        model.config.router_aux_loss_coef = m.router_aux_loss_coef
+    if freeze or m.freeze_router:
+        freeze_router(model)
+    peft = lora_config(model, ctx.cfg.lora) if ctx.cfg.lora.enabled else None
+    return model, load_tokenizer(ctx.input_path), peft
+
+
+def attach_logging(ctx: StageContext, trainer) -> MoEMonitor:
+    monitor = MoEMonitor(trainer.model)
+    trainer.add_callback(RunLogger(ctx, monitor if monitor.active else None))
+    return monitor
+
+
+def last_checkpoint(work_dir: Path) -> str | None:
+    ckpts = sorted(work_dir.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    return str(ckpts[-1]) if ckpts else None
+
+
+def fit(ctx: StageContext, trainer, tokenizer):
+    """Train, resuming from the trainer's last checkpoint if there is one; return ``(model, tokenizer)``.
+
+    LoRA adapters are merged so that every stage's output is a plain checkpoint that the next stage,
+    the apps and outside tools load by path. The pipeline saves it (atomically, with the stage's
+    evaluation); the trainer's final checkpoint in ``ctx.work_dir`` covers a kill in between.
+    """
+    monitor = attach_logging(ctx, trainer)
+    trainer.train(resume_from_checkpoint=last_checkpoint(ctx.work_dir))
+    monitor.close()
+    model = trainer.model
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    if hasattr(model.config, "output_router_logits"):
+        model.config.output_router_logits = False
+    return model, tokenizer

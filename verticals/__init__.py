@@ -1,0 +1,1 @@
+"""In-repo verticals. Each subpackage exposes ``VERTICAL``, a :class:`core_training.contract.Vertical`."""
