@@ -65,7 +65,7 @@ def trainer_kwargs(ctx: StageContext, stage_cfg) -> dict[str, Any]:
         output_dir=str(ctx.work_dir), max_steps=stage_cfg.max_steps, learning_rate=stage_cfg.learning_rate,
         per_device_train_batch_size=stage_cfg.per_device_batch_size,
         gradient_accumulation_steps=getattr(stage_cfg, "gradient_accumulation_steps", 1),
-        warmup_ratio=getattr(stage_cfg, "warmup_ratio", 0.0), weight_decay=getattr(stage_cfg, "weight_decay", 0.0),
+        warmup_steps=float(getattr(stage_cfg, "warmup_ratio", 0.0)), weight_decay=getattr(stage_cfg, "weight_decay", 0.0),
         lr_scheduler_type=getattr(stage_cfg, "lr_scheduler_type", "cosine"), logging_steps=stage_cfg.logging_steps,
         save_steps=stage_cfg.save_steps, save_total_limit=1, seed=ctx.cfg.seed, data_seed=ctx.cfg.seed,
         # TRL's configs default to bf16 + gradient checkpointing; both slow a tiny model on a CPU
