@@ -1,0 +1,118 @@
+"""The gaokao datasets: sizes, shape, gold answers passing, held-out splits, preferences, CPT corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from verticals.gaokao import VERTICAL
+from verticals.gaokao.kg import gaokao_index
+from verticals.gaokao.retriever import build_truth
+from verticals.gaokao.rubric import panel_score
+from verticals.gaokao.rules import RULES
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return {"sft": VERTICAL.load_chains(), "rl": VERTICAL.load_rl_prompts(), "eval": VERTICAL.load_eval_set()}
+
+
+def profile_key(example):
+    t = example["truth"]
+    return (t["province"], t["year"], t["track"], t["score"], tuple(t["subjects"]), t["wish_field"], t["wish_city"])
+
+
+def universities(examples):
+    return {c["university"] for e in examples for c in e["truth"]["candidates"]}
+
+
+def test_sizes(splits):
+    assert len(splits["sft"]) == 1000
+    assert len(splits["rl"]) == 200
+    assert len(splits["eval"]) == 60
+    assert len(VERTICAL.load_preferences()) == 300
+
+
+def test_example_shape_and_unique_ids(splits):
+    ids = [e["id"] for examples in splits.values() for e in examples]
+    assert len(ids) == len(set(ids))
+    for examples in splits.values():
+        for e in examples:
+            assert [m["role"] for m in e["messages"]] == ["user"]
+            assert isinstance(e["answer"], str) and e["answer"].startswith("【考生情况分析】")
+            json.dumps(e["truth"])
+
+
+def test_truth_is_what_the_retriever_rebuilds(splits):
+    for examples in splits.values():
+        for e in examples[::10]:
+            rebuilt = build_truth(e["messages"][0]["content"])
+            assert rebuilt == {k: v for k, v in e["truth"].items() if k != "expert"}
+
+
+def test_every_gold_answer_passes_every_rule(splits):
+    for examples in splits.values():
+        for e in examples:
+            results = {rule.name: rule.fn(e["answer"], e) for rule in RULES}
+            failed = {name: r.reason for name, r in results.items() if not r.passed}
+            assert not failed, (e["id"], failed)
+
+
+def test_every_gold_answer_has_a_safety_and_skips_misfits(splits):
+    for e in splits["sft"]:
+        fitting = [c for c in e["truth"]["candidates"] if c["subject_ok"]]
+        assert any(c["tier"] == "保" for c in fitting)
+        assert len(fitting) >= 3
+
+
+def test_experts_vary(splits):
+    styles = {e["truth"]["expert"] for e in splits["sft"]}
+    assert styles == {"全面", "务实", "贴心", "简洁"}
+
+
+def test_profiles_are_disjoint_across_splits(splits):
+    keys = {name: {profile_key(e) for e in examples} for name, examples in splits.items()}
+    assert all(len(keys[name]) == len(splits[name]) for name in splits)
+    assert not keys["sft"] & keys["rl"] and not keys["sft"] & keys["eval"] and not keys["rl"] & keys["eval"]
+    pref_keys = {profile_key(p) for p in VERTICAL.load_preferences()}
+    assert not pref_keys & (keys["sft"] | keys["rl"] | keys["eval"])
+
+
+def test_eval_is_held_out_by_province_and_university(splits):
+    eval_provinces = set(gaokao_index().pools["eval"])
+    train_like = splits["sft"] + splits["rl"] + list(VERTICAL.load_preferences())
+    assert {e["truth"]["province"] for e in splits["eval"]} <= eval_provinces
+    assert not {e["truth"]["province"] for e in train_like} & eval_provinces
+    assert not universities(splits["eval"]) & universities(train_like)
+    assert {e["truth"]["pool"] for e in splits["eval"]} == {"eval"}
+
+
+def test_known_bad_answers_fail_a_rule():
+    bad = VERTICAL.known_bad()
+    assert len(bad) >= 10
+    for e in bad:
+        assert any(not rule.fn(e["answer"], e).passed for rule in RULES), e["violates"]
+
+
+def test_preferences_are_ranked_by_the_panel():
+    for pair in VERTICAL.load_preferences():
+        assert pair["chosen"] != pair["rejected"]
+        assert panel_score(pair["chosen"], pair, RULES) > panel_score(pair["rejected"], pair, RULES)
+        assert all(rule.fn(pair["chosen"], pair).passed for rule in RULES)
+
+
+def test_preferences_mix_soft_and_hard_differences():
+    pairs = VERTICAL.load_preferences()
+    rejected_passing = [p for p in pairs if all(rule.fn(p["rejected"], p).passed for rule in RULES)]
+    assert 0.1 < len(rejected_passing) / len(pairs) < 0.6
+
+
+def test_cpt_corpus_is_short_text_with_held_out_eval():
+    corpus = VERTICAL.load_cpt_corpus()
+    assert 1800 <= len(corpus["train"]) <= 2500 and len(corpus["eval"]) >= 100
+    assert all(isinstance(t, str) and 0 < len(t) <= 200 for t in corpus["train"] + corpus["eval"])
+    assert not set(corpus["train"]) & set(corpus["eval"])
+    eval_names = {u["name"] for u in gaokao_index().universities.values() if u["pool"] == "eval"}
+    assert not any(name in text for text in corpus["train"] for name in eval_names)
+    assert not any("湖北" in text for text in corpus["train"])

@@ -1,0 +1,218 @@
+"""Datasets of the gaokao vertical: SFT chains, RL prompts, eval set, preference pairs, known-bad answers.
+
+Everything is deterministic (``DATA_SEED``) and cached per process. Each example's ``truth`` is built
+by calling the retriever on the example's own user text, so the grounded prompt the core builds
+with ``retrieve`` lists exactly the candidates the rules check.
+
+Held-out evaluation: students of the eval set come from the eval-pool province (湖北), and in the
+graph only eval-pool universities recruit there (train-pool ones only in 广东/山东/浙江). So eval
+profiles *and* every university an eval answer can cite are unseen in SFT/RL/preference data.
+
+>>> chains = load_chains()
+>>> len(chains), sorted(chains[0])
+(1000, ['answer', 'id', 'messages', 'truth'])
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from functools import lru_cache
+from typing import Callable
+
+from knowledge_graphs.gaokao import EXAM_YEARS, rank_to_score
+from verticals.gaokao.experts import EXPERT_STYLES, write_gold_answer
+from verticals.gaokao.kg import gaokao_index
+from verticals.gaokao.perturb import HARD_PERTURBATIONS, PERTURBATIONS
+from verticals.gaokao.profile import SUBJECTS, StudentProfile
+from verticals.gaokao.retriever import build_truth
+from verticals.gaokao.rubric import panel_score
+from verticals.gaokao.rules import RULES
+
+DATA_SEED = 20250623
+SIZES = {"sft": 1000, "rl": 200, "pref": 300, "eval": 60}
+STYLE_WEIGHTS = {"全面": 0.4, "务实": 0.2, "贴心": 0.2, "简洁": 0.2}
+RANK_FRACTION_RANGE = (0.003, 0.6)
+MIN_FITTING_CANDIDATES = 3
+KNOWN_BAD_PER_KIND = 2
+PANEL_MARGIN = 0.05  # a rejected answer scores at least this much below the chosen one
+WISH_WORDS = {
+    "计算机": ("计算机", "软件工程", "人工智能"), "电子信息": ("电子信息", "通信"), "机械": ("机械", "自动化"),
+    "土木建筑": ("土木", "建筑"), "医学": ("医学", "临床医学"), "经济金融": ("金融", "经济学", "会计"),
+    "法学": ("法学", "法律"), "汉语言文学": ("汉语言文学", "新闻"), "外语": ("外语", "英语"),
+    "师范教育": ("师范", "教育学"),
+}
+HISTORY_FIELDS = ("经济金融", "法学", "汉语言文学", "外语", "师范教育")
+FIELD_PHRASES = ("想学{w}", "对{w}比较感兴趣", "以后想从事{w}相关工作", "希望读{w}专业")
+CITY_PHRASES = ("想去{w}", "希望在{w}上大学", "最好留在{w}", "倾向{w}的学校")
+NO_WISH_PHRASES = ("", "城市和专业都没有特别要求", "没什么偏好")
+SUBJECT_PHRASES = ("选科{full}", "选了{abbr}", "选考{joined}")
+SCORE_PHRASES = ("考了{s}分", "{s}分", "总分{s}", "估分{s}分", "成绩{s}")
+ASKS = ("帮我填志愿。", "该怎么报？", "请给个志愿方案。", "求推荐冲稳保。", "怎么填比较稳妥？")
+TEMPLATES = (  # clauses joined by "，"; empty clauses are dropped
+    ("我是{province}考生", "{year}{track}", "{score}", "{subjects}", "{wish}"),
+    ("{province}{year}高考", "{track}{score}", "{subjects}", "{wish}"),
+    ("老师好", "孩子{year}在{province}参加高考", "{track}{score}", "{subjects}", "{wish}"),
+    ("{province}的", "{subjects}", "{score}", "{year}{track}", "{wish}"),
+    ("您好！{province}考生", "{wish}", "{track}", "{score}（{year}）", "{subjects}"),
+)
+
+
+def sample_profile(rng: random.Random, province: str) -> StudentProfile:
+    """A random student of ``province``: year, 科类, 选科, a score by rank fraction, and a wish."""
+    index = gaokao_index()
+    spec = index.provinces[province]
+    year, track = rng.choice(EXAM_YEARS), rng.choice(spec["tracks"])
+    subjects = sample_subjects(rng, spec["mode"], track)
+    table = index.tables[(province, year, track)]
+    low, high = RANK_FRACTION_RANGE
+    fraction = math.exp(rng.uniform(math.log(low), math.log(high)))
+    score = rank_to_score(table, round(fraction * table["ranks"][-1]))
+    field, city, roll = None, None, rng.random()
+    if roll < 0.5:
+        field = rng.choice(HISTORY_FIELDS if track == "历史类" else sorted(WISH_WORDS))
+    elif roll < 0.85:
+        city = rng.choice(sorted({u["city"] for u in index.universities.values() if u["pool"] == spec["pool"]}))
+    return StudentProfile(province, year, track, score, subjects, field, city)
+
+
+def sample_subjects(rng: random.Random, mode: str, track: str) -> tuple[str, ...]:
+    """选科: 物理/历史 plus two of 化生地政 in 3+1+2; any three (技术 too) in 3+3."""
+    if mode == "3+3":
+        picked = rng.sample(SUBJECTS, 3)
+    else:
+        first = "物理" if track == "物理类" else "历史"
+        picked = [first] + rng.sample(["化学", "生物", "地理", "政治"], 2)
+    return tuple(s for s in SUBJECTS if s in picked)
+
+
+def question_text(profile: StudentProfile, rng: random.Random) -> str:
+    """The user's question in one of several wordings; ``parse_profile`` reads it back unchanged."""
+    joined = "".join(profile.subjects)
+    say_this_year = profile.year == EXAM_YEARS[-1] and rng.random() < 0.1  # parser defaults to the latest year
+    values = {
+        "province": profile.province,
+        "year": "今年" if say_this_year else f"{profile.year}年",
+        "track": "" if profile.track == "综合" else profile.track,
+        "score": rng.choice(SCORE_PHRASES).format(s=profile.score),
+        "subjects": rng.choice(SUBJECT_PHRASES).format(full="、".join(profile.subjects), abbr=profile.subject_abbr,
+                                                        joined=joined),
+        "wish": _wish_phrase(profile, rng),
+    }
+    clauses = [clause.format(**values) for clause in rng.choice(TEMPLATES)]
+    return "，".join(c for c in clauses if c) + "，" + rng.choice(ASKS)
+
+
+def _wish_phrase(profile: StudentProfile, rng: random.Random) -> str:
+    if profile.wish_field:
+        return rng.choice(FIELD_PHRASES).format(w=rng.choice(WISH_WORDS[profile.wish_field]))
+    if profile.wish_city:
+        return rng.choice(CITY_PHRASES).format(w=profile.wish_city)
+    return rng.choice(NO_WISH_PHRASES)
+
+
+def usable(truth: dict) -> bool:
+    """Enough fitting candidates, at least one of them a 保."""
+    fitting = [c for c in truth["candidates"] if c["subject_ok"]]
+    return len(fitting) >= MIN_FITTING_CANDIDATES and any(c["tier"] == "保" for c in fitting)
+
+
+def sample_questions(rng: random.Random, provinces: tuple[str, ...], count: int, seen: set) -> list[tuple[str, dict]]:
+    """``count`` (question, truth) pairs of distinct, usable student profiles; ``seen`` is updated."""
+    out = []
+    while len(out) < count:
+        profile = sample_profile(rng, rng.choice(provinces))
+        if profile in seen:
+            continue
+        text = question_text(profile, rng)
+        truth = build_truth(text)
+        if usable(truth):
+            seen.add(profile)
+            out.append((text, truth))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _questions() -> dict[str, list[tuple[str, dict]]]:
+    """All splits' questions, drawn once from one seeded stream so profiles never repeat across splits."""
+    rng, seen, index = random.Random(DATA_SEED), set(), gaokao_index()
+    train, held_out = index.pools["train"], index.pools["eval"]
+    return {split: sample_questions(rng, held_out if split == "eval" else train, SIZES[split], seen)
+            for split in ("sft", "rl", "pref", "eval")}
+
+
+def _example(split: str, number: int, text: str, truth: dict, style: str) -> dict:
+    return {"id": f"gk-{split}-{number:04d}", "messages": [{"role": "user", "content": text}],
+            "answer": write_gold_answer(truth, style, variant=number), "truth": {**truth, "expert": style}}
+
+
+@lru_cache(maxsize=1)
+def load_chains() -> list[dict]:
+    """~1000 SFT examples; gold answers from the four simulated experts (weights ``STYLE_WEIGHTS``)."""
+    rng = random.Random(DATA_SEED + 1)
+    styles, weights = list(STYLE_WEIGHTS), list(STYLE_WEIGHTS.values())
+    return [_example("sft", i, text, truth, rng.choices(styles, weights)[0])
+            for i, (text, truth) in enumerate(_questions()["sft"])]
+
+
+@lru_cache(maxsize=1)
+def load_rl_prompts() -> list[dict]:
+    """~200 RL prompts (train pool); the answer is the most complete expert's."""
+    return [_example("rl", i, text, truth, "全面") for i, (text, truth) in enumerate(_questions()["rl"])]
+
+
+@lru_cache(maxsize=1)
+def load_eval_set() -> list[dict]:
+    """~60 held-out examples: eval-pool province and universities only."""
+    return [_example("eval", i, text, truth, "全面") for i, (text, truth) in enumerate(_questions()["eval"])]
+
+
+@lru_cache(maxsize=1)
+def load_preferences() -> list[dict]:
+    """~300 pairs ranked by the simulated panel (rules + rubric).
+
+    Every third pair pits the most complete expert against the best weaker one (soft difference); the
+    others, and any where the experts tie, against a random perturbation the panel rates clearly worse.
+    """
+    rng, pairs = random.Random(DATA_SEED + 2), []
+    for i, (text, truth) in enumerate(_questions()["pref"]):
+        best = write_gold_answer(truth, "全面", variant=i)
+        rivals = [write_gold_answer(truth, style, variant=i) for style in EXPERT_STYLES if style != "全面"]
+        names = rng.sample(sorted(PERTURBATIONS), len(PERTURBATIONS))
+        perturbed = [PERTURBATIONS[name](best, truth, rng) for name in names]
+        rejected = (_clearly_worse(best, rivals if i % 3 == 0 else [], truth, max)
+                    or _clearly_worse(best, perturbed, truth, rng.choice))
+        pairs.append({"id": f"gk-pref-{i:04d}", "messages": [{"role": "user", "content": text}],
+                      "chosen": best, "rejected": rejected, "truth": truth})
+    return pairs
+
+
+def _clearly_worse(best: str, others: list[str | None], truth: dict, pick: Callable) -> str | None:
+    """One of ``others`` the panel rates at least ``PANEL_MARGIN`` below ``best``.
+
+    ``pick`` chooses among the (score, answer) pairs that qualify, e.g. ``max`` for the closest one.
+    """
+    example = {"truth": truth}
+    best_score = panel_score(best, example, RULES)
+    scored = [(panel_score(o, example, RULES), o) for o in others if o and o != best]
+    worse = [(score, o) for score, o in scored if score < best_score - PANEL_MARGIN]
+    return pick(worse)[1] if worse else None
+
+
+@lru_cache(maxsize=1)
+def known_bad() -> list[dict]:
+    """Held-out examples whose answer breaks a rule: ``KNOWN_BAD_PER_KIND`` per hard perturbation.
+
+    ``violates`` names the perturbation applied.
+    """
+    rng, examples, bad = random.Random(DATA_SEED + 3), load_eval_set(), []
+    for offset, name in enumerate(sorted(HARD_PERTURBATIONS)):
+        made = []
+        for example in examples[offset:] + examples[:offset]:
+            answer = HARD_PERTURBATIONS[name](example["answer"], example["truth"], rng)
+            if answer is not None:
+                made.append({**example, "answer": answer, "violates": name})
+            if len(made) == KNOWN_BAD_PER_KIND:
+                break
+        bad += made
+    return [{**example, "id": f"gk-bad-{number:04d}"} for number, example in enumerate(bad)]

@@ -1,0 +1,162 @@
+"""Parse a student's free-text question into a :class:`StudentProfile` (province, year, 科类, score...).
+
+The parser is regex-based and forgiving, because the same code serves the dataset templates and
+whatever a user types into the app::
+
+    >>> p = parse_profile("我是广东考生，2025年物理类，考了598分，选科物理、化学、生物，想学计算机。")
+    >>> p.province, p.year, p.track, p.score, p.subject_abbr, p.wish_field
+    ('广东', 2025, '物理类', 598, '物化生', '计算机')
+    >>> parse_profile("山东的，今年考了620，选了物化地，想去上海读书").track
+    '综合'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge_graphs.gaokao import EXAM_YEARS
+from verticals.gaokao.kg import gaokao_index
+
+SUBJECTS = ("物理", "化学", "生物", "历史", "地理", "政治", "技术")  # canonical order; 技术 only in 浙江
+SUBJECT_ABBR = {"物": "物理", "化": "化学", "生": "生物", "史": "历史", "地": "地理", "政": "政治", "技": "技术"}
+ALL_PROVINCES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建",
+    "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
+    "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门", "台湾",
+)
+FIELD_KEYWORDS = {
+    "计算机": ("计算机", "软件", "人工智能", "编程", "程序员"),
+    "电子信息": ("电子信息", "电子", "通信", "芯片", "集成电路"),
+    "机械": ("机械", "自动化", "机器人"),
+    "土木建筑": ("土木", "建筑"),
+    "医学": ("医学", "临床", "医生", "口腔", "药学", "护理", "学医"),
+    "经济金融": ("经济", "金融", "会计", "财务", "商科"),
+    "法学": ("法学", "法律", "律师"),
+    "汉语言文学": ("汉语言", "中文", "文学", "新闻"),
+    "外语": ("外语", "英语", "翻译", "小语种"),
+    "师范教育": ("师范", "当老师", "教师", "教育学"),
+}
+TRACK_WORDS = {"物理类": ("物理类", "物理方向", "首选物理", "理科"), "历史类": ("历史类", "历史方向", "首选历史", "文科")}
+SCORE_PATTERNS = (  # most explicit first; the last accepts a bare number that is not a rank or a year
+    re.compile(r"(?<!\d)(\d{3})\s*分"),
+    re.compile(r"(?:考了|总分|分数|成绩|考分|估分|得了)\D{0,3}?(\d{3})(?!\d)"),
+    re.compile(r"(?<![\d位次名第])(\d{3})(?![\d名位年届])"),
+)
+WISH_VERBS = r"(?:想|希望|最好|倾向|留|去)"
+STOP = r"[^，。,.;；！!？?\n]"
+
+
+class ProfileError(ValueError):
+    """The text lacks something the retriever needs; the message says what, in Chinese."""
+
+
+@dataclass(frozen=True)
+class StudentProfile:
+    """What the retriever needs to know about one student."""
+
+    province: str
+    year: int
+    track: str
+    score: int
+    subjects: tuple[str, ...]
+    wish_field: str | None = None
+    wish_city: str | None = None
+
+    @property
+    def subject_abbr(self) -> str:
+        return "".join(s[0] if s != "历史" else "史" for s in self.subjects)
+
+    @property
+    def wishes(self) -> tuple[str, ...]:
+        return tuple(w for w in (self.wish_field, self.wish_city) if w)
+
+
+def parse_profile(text: str) -> StudentProfile:
+    """Read province, exam year, 科类, score, 选科 and wishes from ``text``.
+
+    Raises:
+        ProfileError: no supported province, no score, an unsupported year, or an unknown 科类.
+    """
+    province = find_province(text)
+    mode = gaokao_index().provinces[province]["mode"]
+    subjects = find_subjects(text)
+    track = "综合" if mode == "3+3" else find_track(text, subjects)
+    first = {"物理类": "物理", "历史类": "历史"}.get(track)
+    if first and first not in subjects:
+        subjects = tuple(s for s in SUBJECTS if s in subjects or s == first)
+    return StudentProfile(province, find_year(text), track, find_score(text), subjects,
+                          find_wish_field(text), find_wish_city(text))
+
+
+def find_province(text: str) -> str:
+    """The student's province: one named before 考生/省/的, or after 我是/来自, else the first named.
+
+    Places the student wishes to go to (想去上海) are not the student's province.
+    """
+    supported = tuple(gaokao_index().provinces)
+    names = "|".join(ALL_PROVINCES)
+    wished = rf"{WISH_VERBS}{STOP}{{0,4}}?(?:{names}|{'|'.join(gaokao_index().cities)})"
+    text = re.sub(wished, lambda match: " " * len(match.group(0)), text)
+    marked = re.search(rf"(?:我是|来自|我在)({names})|({names})(?:省|考生|的考生|的)", text)
+    found = marked.group(1) or marked.group(2) if marked else None
+    if found is None:
+        mentions = [m.group(0) for m in re.finditer(names, text)]
+        found = mentions[0] if mentions else None
+    if found is None:
+        raise ProfileError(f"没有识别到省份（目前支持：{'、'.join(supported)}）")
+    if found not in supported:
+        raise ProfileError(f"暂不支持{found}（目前支持：{'、'.join(supported)}）")
+    return found
+
+
+def find_year(text: str) -> int:
+    """The exam year; the latest supported year when none is written."""
+    match = re.search(r"(?<!\d)(20\d\d)(?!\d)", text)
+    if match is None:
+        return EXAM_YEARS[-1]
+    year = int(match.group(1))
+    if year not in EXAM_YEARS:
+        raise ProfileError(f"暂只支持{'、'.join(map(str, EXAM_YEARS))}年的考生")
+    return year
+
+
+def find_score(text: str) -> int:
+    """The total score (100-750) written as ``598分``, ``考了598`` or a bare ``598``."""
+    for pattern in SCORE_PATTERNS:
+        for match in pattern.finditer(text):
+            if 100 <= int(match.group(1)) <= 750:
+                return int(match.group(1))
+    raise ProfileError("没有识别到高考分数（例如：考了598分）")
+
+
+def find_subjects(text: str) -> tuple[str, ...]:
+    """选科 from full names (物理、化学…) or a three-letter abbreviation (物化生), canonical order."""
+    found = {s for s in SUBJECTS if s in text}
+    if len(found) < 3:
+        for match in re.finditer(r"[物化生史地政技]{3}", text):
+            found |= {SUBJECT_ABBR[c] for c in match.group(0)}
+    return tuple(s for s in SUBJECTS if s in found)
+
+
+def find_track(text: str, subjects: tuple[str, ...]) -> str:
+    """物理类 or 历史类: named explicitly, or implied by the 选科."""
+    for track, words in TRACK_WORDS.items():
+        if any(w in text for w in words):
+            return track
+    if ("物理" in subjects) != ("历史" in subjects):
+        return "物理类" if "物理" in subjects else "历史类"
+    raise ProfileError("请说明是物理类还是历史类")
+
+
+def find_wish_field(text: str) -> str | None:
+    """The major field the student wants, from the first keyword in the text."""
+    hits = [(text.find(word), field) for field, words in FIELD_KEYWORDS.items() for word in words if word in text]
+    return min(hits)[1] if hits else None
+
+
+def find_wish_city(text: str) -> str | None:
+    """A university city the student wants, e.g. 想去上海 / 希望留在武汉."""
+    cities = "|".join(gaokao_index().cities)
+    match = re.search(rf"{WISH_VERBS}{STOP}{{0,4}}?({cities})", text)
+    return match.group(1) if match else None

@@ -1,0 +1,164 @@
+"""Retriever ("tools before the model"): student text -> 位次 and a bracketed list of candidate groups.
+
+The deterministic work happens here, so the model only has to copy ids and digits:
+
+1. parse the question (:mod:`verticals.gaokao.profile`);
+2. convert the score to a 位次 with the exam year's 一分一段 table;
+3. take the admissions of the three preceding years for every 专业组 recruiting in the student's
+   province and 科类, average the minimum ranks, and compute 差 (see :mod:`verticals.gaokao.vocab`);
+4. keep up to ``PER_TIER`` groups whose 选科 fits in each tier window (for 保 steady groups first,
+   then wish matches), plus, when one sits within ``MISFIT_MAX_MARGIN`` of the student's rank, the
+   closest group whose 选科 does *not* fit: a tempting match the advisor has to notice and skip.
+
+Tier windows keep clear of the thresholds (-5 / 10), so every listed tier is unambiguous. Candidates
+are numbered by mean rank, hence listed 冲 -> 稳 -> 保. Because universities of the eval pool recruit
+only in the eval province, an eval student's candidates come from eval-pool universities only.
+The text is terse (yearly ranks only for 波动大 groups) so prompt and answer fit a small window.
+
+>>> print(retrieve("我是广东考生，2025年物理类，考了598分，选科物理、化学、生物，想学计算机"))
+考生：广东2025物理类598分 位次23759 选科物化生 意向计算机
+候选（2022-2024最低位次均值）：
+[1] 崂山师范大学 计算机类组 均19898 差-16%
+[2] 鹏城财经大学 法学类组 均23589 差-1% 选科不符(需政治)
+[3] 筼筜医科大学 护理学组 均24315 差+2%
+[4] 筼筜外国语大学 会计学组 均24335 差+2%
+[5] 鹏城师范大学 师范类组 均31075 差+31%
+>>> retrieve("我是河南考生，考了600分").split("。")[0]
+'无法检索：暂不支持河南（目前支持：广东、山东、浙江、湖北）'
+"""
+
+from __future__ import annotations
+
+from verticals.gaokao.kg import gaokao_index
+from verticals.gaokao.profile import ProfileError, StudentProfile, parse_profile
+from verticals.gaokao.vocab import RISKS, TIERS, is_volatile, margin_percent, tier_for_margin
+
+TIER_WINDOWS = {"冲": (-40, -8), "稳": (-3, 8), "保": (13, 60)}  # margins (%) a listed candidate may have
+TIER_TARGETS = {"冲": -15, "稳": 2, "保": 25}  # preferred margin inside each window
+PER_TIER = {"冲": 1, "稳": 2, "保": 1}  # fitting candidates listed per tier (at most)
+HISTORY_YEARS = 3
+MISFIT_MAX_MARGIN = 2  # a non-fitting group is listed only when it is this close to the student's rank
+
+
+def retrieve(user_text: str) -> str:
+    """Facts for the grounded prompt, or a short Chinese explanation when the text can't be used."""
+    try:
+        profile, rank, candidates = lookup(user_text)
+    except ProfileError as error:
+        return f"无法检索：{error}。请写明省份、年份、科类、分数和选科，例如：广东2025年物理类598分，选科物化生。"
+    return format_facts(profile, rank, candidates)
+
+
+def build_truth(user_text: str) -> dict:
+    """The JSON-serialisable facts the rules check, built by the same lookup as :func:`retrieve`."""
+    profile, rank, candidates = lookup(user_text)
+    chosen = [c for c in candidates if c["subject_ok"]]
+    return {
+        "province": profile.province, "year": profile.year, "track": profile.track, "score": profile.score,
+        "subjects": list(profile.subjects), "wish_field": profile.wish_field, "wish_city": profile.wish_city,
+        "pool": gaokao_index().provinces[profile.province]["pool"], "rank": rank, "candidates": candidates,
+        "relevant_risks": relevant_risks(profile, chosen),
+    }
+
+
+def lookup(user_text: str) -> tuple[StudentProfile, int, list[dict]]:
+    """Parse, convert the score, and select candidates. Raises ProfileError on unusable text."""
+    profile = parse_profile(user_text)
+    rank = student_rank(profile)
+    return profile, rank, select_candidates(profile, rank)
+
+
+def student_rank(profile: StudentProfile) -> int:
+    """位次 of the student's score in the exam year's table."""
+    table = gaokao_index().tables[(profile.province, profile.year, profile.track)]
+    if profile.score > table["max_score"]:
+        raise ProfileError(f"{profile.score}分高于{profile.province}{profile.year}年{profile.track}最高分")
+    if profile.score < table["min_score"]:
+        raise ProfileError(f"{profile.score}分低于一分一段表下限{table['min_score']}分")
+    return table["ranks"][table["max_score"] - profile.score]
+
+
+def all_groups(profile: StudentProfile, rank: int) -> list[dict]:
+    """Every group recruiting in the student's province and 科类, with its three-year statistics."""
+    index = gaokao_index()
+    years = range(profile.year - HISTORY_YEARS, profile.year)
+    rows = []
+    for group_id in index.offers.get((profile.province, profile.track), ()):
+        group, university = index.groups[group_id], index.university_of(group_id)
+        ranks = [index.records[(group_id, profile.province, profile.track, y)]["min_rank"] for y in years]
+        avg_rank = round(sum(ranks) / len(ranks))
+        margin = margin_percent(avg_rank, rank)
+        rows.append({
+            "group_id": group_id, "university": university["name"], "group": group["name"],
+            "city": university["city"], "field": group["field"], "subjects_required": group["subjects"],
+            "ranks": ranks, "avg_rank": avg_rank, "margin": margin, "tier": tier_for_margin(margin),
+            "subject_ok": set(group["subjects"]) <= set(profile.subjects), "volatile": is_volatile(ranks),
+            "wish_match": group["field"] == profile.wish_field or university["city"] == profile.wish_city,
+        })
+    return rows
+
+
+def select_candidates(profile: StudentProfile, rank: int) -> list[dict]:
+    """Up to ``PER_TIER`` fitting groups per tier plus one close non-fitting group, numbered by rank."""
+    rows = [r for r in all_groups(profile, rank) if _in_window(r)]
+    chosen = []
+    for tier in TIERS:
+        fitting = [r for r in rows if r["subject_ok"] and r["tier"] == tier]
+        fitting.sort(key=lambda r: _preference(r, tier))
+        chosen += fitting[:PER_TIER[tier]]
+    misfits = sorted((r for r in rows if not r["subject_ok"] and abs(r["margin"]) <= MISFIT_MAX_MARGIN),
+                     key=lambda r: (not r["wish_match"], abs(r["margin"]), r["group_id"]))
+    chosen += misfits[:1]
+    chosen.sort(key=lambda r: (r["avg_rank"], r["group_id"]))
+    return [{"id": number, **row} for number, row in enumerate(chosen, start=1)]
+
+
+def _preference(row: dict, tier: str) -> tuple:
+    """Sort key within a tier: a steady safety first, then wish matches, then closeness to the target."""
+    unsteady_safety = tier == "保" and row["volatile"]
+    return unsteady_safety, not row["wish_match"], abs(row["margin"] - TIER_TARGETS[tier]), row["group_id"]
+
+
+def _in_window(row: dict) -> bool:
+    low, high = TIER_WINDOWS[row["tier"]]
+    return low <= row["margin"] <= high
+
+
+def relevant_risks(profile: StudentProfile, chosen: list[dict]) -> list[str]:
+    """Risks a complete answer warns about: 滑档 always, 大小年 for volatile picks, 服从调剂 for a major wish."""
+    wanted = {"滑档"}
+    if any(c["volatile"] for c in chosen):
+        wanted.add("大小年")
+    if profile.wish_field:
+        wanted.add("服从调剂")
+    return [risk for risk in RISKS if risk in wanted]
+
+
+def format_facts(profile: StudentProfile, rank: int, candidates: list[dict]) -> str:
+    """The retriever's text: the student line (位次 from the table), then one line per candidate.
+
+    Kept terse on purpose: system prompt, facts, question and answer share a small context window.
+    """
+    first, last = profile.year - HISTORY_YEARS, profile.year - 1
+    lines = [
+        f"考生：{profile.province}{profile.year}{profile.track}{profile.score}分 位次{rank} "
+        f"选科{profile.subject_abbr or '未知'} 意向{'、'.join(profile.wishes) or '无'}",
+        f"候选（{first}-{last}最低位次均值）：",
+    ]
+    lines += [format_candidate(c) for c in candidates]
+    if not any(c["subject_ok"] and c["tier"] == "保" for c in candidates):
+        lines.append("提示：没有找到选科符合的保底专业组，请谨慎填报并咨询老师。")
+    return "\n".join(lines)
+
+
+def format_candidate(c: dict) -> str:
+    """One candidate line, e.g. ``[1] 江城大学 计算机类组 均10377 差-16%``.
+
+    A misfit adds ``选科不符(需物理+化学)``; a volatile group adds ``波动大`` with its three yearly ranks.
+    """
+    text = f"[{c['id']}] {c['university']} {c['group']} 均{c['avg_rank']} 差{c['margin']:+d}%"
+    if not c["subject_ok"]:
+        text += f" 选科不符(需{'+'.join(c['subjects_required'])})"
+    if c["volatile"]:
+        text += f" 波动大({'/'.join(str(r) for r in c['ranks'])})"
+    return text
