@@ -115,7 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     from core_training.modeling import BaseNotFoundError
     from core_training.registry import RegistryError, UnknownVerticalError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    bad = [x for x in extra if "=" not in x or x.startswith("-") or not hasattr(args, "overrides")]
+    if bad:
+        parser.error(f"unrecognized arguments: {' '.join(bad)}")
+    if extra:
+        args.overrides = [*args.overrides, *extra]  # key=value overrides may follow the options
     try:
         return args.fn(args)
     except (ConfigError, BaseNotFoundError, UnknownVerticalError, RegistryError) as err:

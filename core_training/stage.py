@@ -33,7 +33,7 @@ class StageContext:
     run_dir: Path
     reward_model_path: Path | None = None
     preferences: list | None = None  # overrides the vertical's pairs (e.g. an annotation export)
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # "callbacks": extra TrainerCallbacks
 
 
 class RunLogger(TrainerCallback):
@@ -106,6 +106,9 @@ def fit(ctx: StageContext, trainer, tokenizer):
     evaluation); the trainer's final checkpoint in ``ctx.work_dir`` covers a kill in between.
     """
     monitor = attach_logging(ctx, trainer)
+    for callback in ctx.extra.get("callbacks", ()):  # e.g. the benchmark's clock
+        trainer.add_callback(callback)
+    ctx.extra["trainer"] = trainer
     trainer.train(resume_from_checkpoint=last_checkpoint(ctx.work_dir))
     monitor.close()
     model = trainer.model
