@@ -4,6 +4,7 @@
     vkit eval CHECKPOINT --vertical gaokao [--mode grounded|closed_book]
     vkit base pretrain [--output DIR] [key=value ...]
     vkit verticals
+    vkit cards gaokao [--out data_cards]
 """
 
 from __future__ import annotations
@@ -78,6 +79,15 @@ def _verticals(args) -> int:
     return 0
 
 
+def _cards(args) -> int:
+    from core_training.datacards import write_cards
+    from core_training.registry import get_vertical
+
+    for path in write_cards(get_vertical(args.vertical), Path(args.out)):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vkit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--output")
     pre.add_argument("overrides", nargs="*", help="BaseConfig overrides, e.g. max_steps=100")
     pre.set_defaults(fn=_base)
+    cards = sub.add_parser("cards", help="(re)generate the data cards of a vertical's datasets")
+    cards.add_argument("vertical")
+    cards.add_argument("--out", default="data_cards")
+    cards.set_defaults(fn=_cards)
     ls = sub.add_parser("verticals", help="list installed verticals")
     ls.set_defaults(fn=_verticals)
     return parser

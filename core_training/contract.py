@@ -91,6 +91,8 @@ class Vertical:
     config_overrides: Mapping[str, Any] = field(default_factory=dict)
     known_bad: Callable[[], Sequence[Example]] | None = None  # answers that must fail some rule
     datasets_dir: str | None = None  # where data cards for this vertical live (relative to repo)
+    # Text for the data cards: keys provenance, splits, intended_use, limitations, license.
+    dataset_notes: Mapping[str, str] = field(default_factory=dict)
 
     def rule(self, name: str) -> Rule:
         for r in self.rules:

@@ -45,4 +45,23 @@ VERTICAL = Vertical(
     known_bad=known_bad,
     config_overrides=CONFIG_OVERRIDES,
     datasets_dir="data_cards/gaokao",
+    dataset_notes={
+        "provenance": (
+            "Generated, not collected: `knowledge_graphs/gaokao.py` builds a realistic, internally consistent "
+            "graph from seed 0 (4 provinces, 82 invented universities, 179 专业组, 一分一段 tables 2021-2025, "
+            "admission records whose ranks follow the score tables, with 大小年 swings). Chains, RL prompts, eval "
+            "items and preference pairs come from `verticals/gaokao/data.py`: student profiles drawn from a seeded "
+            "generator, candidates from the same retriever the app uses, gold answers written by four simulated "
+            "experts (all pass every rule), preference pairs ordered by a simulated expert panel "
+            "(`core_training.judge.make_panel`)."),
+        "splits": (
+            "Held out by student profile AND university: eval students all sit the exam in 湖北, where only the 26 "
+            "eval-pool universities recruit; training data never mentions 湖北 or an eval-pool university "
+            "(tests/verticals/gaokao/test_gaokao_data.py checks this)."),
+        "limitations": (
+            "Synthetic: universities, ranks and plans are invented. Real 志愿 advice also weighs city, cost, "
+            "career and family factors that this data does not model; 冲/稳/保 thresholds (-5%, +10%) are one "
+            "convention among several."),
+        "intended_use": "Post-training and evaluating the gaokao advisor with vkit; demonstrations. Never real advice.",
+    },
 )
