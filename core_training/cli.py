@@ -121,7 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     cards.set_defaults(fn=_cards)
     ls = sub.add_parser("verticals", help="list installed verticals")
     ls.set_defaults(fn=_verticals)
+    for register in _command_plugins():
+        register(sub)
     return parser
+
+
+def _command_plugins() -> list:
+    """Subcommands contributed by other packages (``kg``, ``app``, ``annotate``, ``loop``...).
+
+    They register under the ``vkit.commands`` entry-point group as ``register(subparsers)``
+    functions, so the core never imports the packages that build on it.
+    """
+    from importlib.metadata import entry_points
+
+    return [ep.load() for ep in sorted(entry_points(group="vkit.commands"), key=lambda ep: ep.name)]
 
 
 def main(argv: list[str] | None = None) -> int:
