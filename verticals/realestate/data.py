@@ -1,0 +1,151 @@
+"""Datasets of the realestate vertical: SFT dialogs, RL prompts, eval set, preference pairs, known-bad.
+
+Everything is deterministic (``DATA_SEED``) and cached per process. An example is one assistant turn
+of a simulated dialog (:mod:`verticals.realestate.dialogs`): ``messages`` is the dialog before it,
+``answer`` the gold turn, ``truth`` what the retriever returns for the user text so far (built by the
+same code the core calls). SFT uses every turn of every dialog; RL, eval and preference data use one
+turn per dialog, alternating between a clarifying turn and the final recommendation.
+
+Held-out evaluation: eval dialogs come from families in 苏州, the eval-pool city, and every other
+split from 杭州. The retriever only lists listings of the buyer's city, so every 小区, listing,
+school and station an eval answer can cite is unseen in SFT/RL/preference data, and every eval
+family profile (budget, school need, metro need, ...) is new. Profiles never repeat across splits.
+
+>>> chains = load_chains()
+>>> len(chains), sorted(chains[0])
+(1000, ['answer', 'id', 'messages', 'truth'])
+"""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+
+from verticals.realestate.dialogs import Family, dialog_examples, sample_family, user_turns
+from verticals.realestate.perturb import BREAKS, PERTURBATIONS
+
+DATA_SEED = 20250701
+SIZES = {"sft": 1000, "rl": 200, "pref": 300, "eval": 60}  # examples
+SPLIT_CITY = {"sft": "杭州", "rl": "杭州", "pref": "杭州", "eval": "苏州"}
+STYLE_WEIGHTS = {"资深": 0.4, "干练": 0.2, "热心": 0.2, "简洁": 0.2}
+BEST_STYLE = "资深"
+SPARE_PREF_DIALOGS = 20  # in case the panel calls every rival of a dialog a tie
+
+
+def usable(truth: dict) -> bool:
+    """A final turn worth training on: at least one fitting and one tempting candidate."""
+    fits = [c["fits"] for c in truth["candidates"]]
+    return any(fits) and not all(fits)
+
+
+def needs_match(family: Family, needs: dict, terms: dict) -> bool:
+    """Whether the parser read back exactly what the family meant (guards the templates)."""
+    down, rate, years = family.terms or (None, None, None)
+    return (needs["city"], needs["district"], needs["budget"], needs["school"], needs["activity"],
+            needs["level"], needs["line"], needs["station"], needs["area_min"], needs["no_metro"]) == (
+        family.city, family.district, family.budget, family.school, family.activity, family.level,
+        family.line, family.station, family.area_min, family.line is None and family.station is None,
+    ) and (family.walk or 15) == needs["walk_max"] and (
+        (down or 30, rate or 3.1, years or 30) == (terms["down_percent"], terms["rate_percent"], terms["years"]))
+
+
+@lru_cache(maxsize=1)
+def _dialogs() -> dict[str, list[list[str]]]:
+    """Every split's dialogs (user turns), drawn from one seeded stream so profiles never repeat."""
+    rng, seen, out = random.Random(DATA_SEED), set(), {}
+    for split in ("sft", "rl", "pref", "eval"):
+        dialogs, examples = [], 0
+        target = SIZES[split] + SPARE_PREF_DIALOGS * (split == "pref")
+        while examples < target:
+            family = sample_family(rng, SPLIT_CITY[split])
+            if family.key() in seen:
+                continue
+            turns = user_turns(family, rng)
+            final = dialog_examples("check", turns, BEST_STYLE, 0)[-1]["truth"]
+            if not usable(final):
+                continue
+            if not needs_match(family, final["needs"], final["terms"]):
+                raise AssertionError(f"templates misread: {turns} -> {final['needs']}")
+            seen.add(family.key())
+            dialogs.append(turns)
+            examples += len(turns) if split == "sft" else 1
+        out[split] = dialogs
+    return out
+
+
+def _one_turn(split: str, number: int, turns: list[str], style: str) -> dict:
+    """One example per dialog: a clarifying turn for every other multi-turn dialog, else the last turn."""
+    examples = dialog_examples(f"re-{split}-{number:04d}", turns, style, number)
+    return examples[0] if len(examples) > 1 and number % 2 == 0 else examples[-1]
+
+
+@lru_cache(maxsize=1)
+def load_chains() -> list[dict]:
+    """1000 SFT examples: every assistant turn of every dialog, gold by brokers of ``STYLE_WEIGHTS``."""
+    rng = random.Random(DATA_SEED + 1)
+    styles, weights = list(STYLE_WEIGHTS), list(STYLE_WEIGHTS.values())
+    examples = []
+    for i, turns in enumerate(_dialogs()["sft"]):
+        examples += dialog_examples(f"re-sft-{i:04d}", turns, rng.choices(styles, weights)[0], i)
+    return examples[: SIZES["sft"]]
+
+
+@lru_cache(maxsize=1)
+def load_rl_prompts() -> list[dict]:
+    """200 RL prompts (杭州), one turn per dialog; the answer is the best broker's."""
+    return [_one_turn("rl", i, turns, BEST_STYLE) for i, turns in enumerate(_dialogs()["rl"])]
+
+
+@lru_cache(maxsize=1)
+def load_eval_set() -> list[dict]:
+    """60 held-out examples (苏州 only), one turn per dialog; the answer is the best broker's."""
+    return [_one_turn("eval", i, turns, BEST_STYLE) for i, turns in enumerate(_dialogs()["eval"])]
+
+
+@lru_cache(maxsize=1)
+def load_preferences() -> list[dict]:
+    """300 pairs ordered by the majority of ``core_training.judge.make_panel`` (rubric + rules).
+
+    Every third pair pits the best broker's turn against the other brokers' (a soft difference, in
+    whichever order the panel prefers); the others, and any where the panel calls a tie, against a
+    random applicable perturbation (which breaks a rule) that the panel rates below the gold turn.
+    """
+    from core_training.judge import majority_preference, make_panel
+    from core_training.rewards import all_passed, check
+    from verticals.realestate import VERTICAL
+
+    rng, panel, pairs = random.Random(DATA_SEED + 2), make_panel(VERTICAL), []
+    for i, turns in enumerate(_dialogs()["pref"]):
+        example = _one_turn("pref", i, turns, BEST_STYLE)
+        rivals = [dialog_examples("rival", turns, style, i)[len(example["messages"]) // 2]["answer"]
+                  for style in STYLE_WEIGHTS if style != BEST_STYLE] if i % 3 == 0 else []
+        names = rng.sample(sorted(PERTURBATIONS), len(PERTURBATIONS))
+        rivals += [PERTURBATIONS[name](example["answer"], example["truth"], rng) for name in names]
+        pair = {"id": f"re-pref-{i:04d}", "messages": example["messages"], "truth": example["truth"]}
+        for rival in (r for r in rivals if r and r != example["answer"]):
+            verdict = majority_preference(panel, example["answer"], rival, pair)
+            if verdict == "a":
+                pairs.append({**pair, "chosen": example["answer"], "rejected": rival})
+                break
+            if verdict == "b" and all_passed(check(VERTICAL, rival, pair)):  # the panel may prefer a softer style
+                pairs.append({**pair, "chosen": rival, "rejected": example["answer"]})
+                break
+    return pairs[: SIZES["pref"]]
+
+
+@lru_cache(maxsize=1)
+def known_bad(per_perturbation: int = 2) -> list[dict]:
+    """Held-out examples whose answer breaks a rule: ``violates`` names the perturbation, ``rule`` the rule.
+
+    Each perturbation is applied to the first ``per_perturbation`` eval examples it applies to.
+    """
+    rng, bad, eval_set = random.Random(DATA_SEED + 3), [], load_eval_set()
+    for name in sorted(PERTURBATIONS):
+        done = 0
+        for example in eval_set:
+            answer = PERTURBATIONS[name](example["answer"], example["truth"], rng) if done < per_perturbation else None
+            if answer is not None:
+                done += 1
+                bad.append({**example, "id": f"re-bad-{len(bad):04d}", "answer": answer, "violates": name,
+                            "rule": BREAKS[name]})
+    return bad
