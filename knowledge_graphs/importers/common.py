@@ -1,0 +1,463 @@
+"""Shared machinery of the table importers: cell cleaning, unit parsing, the YAML mapping, the report.
+
+Real tables are messy. Every cell goes through :func:`clean_cell` (NFKC, so full-width digits and
+brackets become ASCII; leading/trailing spaces stripped; ``-``/``—``/``/``/``暂无``/empty become
+``None``), and numbers through :func:`parse_quantity`, which removes thousands separators, reads an
+open-ended ``580及以上`` as 580 (flagged open) and converts a unit written inside the value
+(``11.90万元``, ``104,569元/平``, ``99kw``, ``186km/h``) to the unit the graph stores.
+
+>>> clean_cell("  ６５０万 ")
+'650万'
+>>> clean_cell("—") is None
+True
+>>> parse_quantity("11.90万元", "wan_yuan").value
+11.9
+>>> parse_quantity("104,569元/平", "yuan_per_sqm").value
+104569.0
+>>> q = parse_quantity("580及以上", "count")
+>>> q.value, q.open_ended
+(580.0, 'above')
+>>> parse_layout("2 室 2 厅 1 卫")
+(2, 2, 1)
+
+A mapping file says which CSV column feeds which graph field (see ``knowledge_graphs/README.md``);
+:func:`load_mapping` reads it and :func:`check_columns` fails at once, naming the column and the
+file, when a mapped column is absent. An :class:`ImportReport` counts every row read, used or
+dropped (by reason), so nothing disappears silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+
+MISSING_MARKS = frozenset({"", "-", "--", "—", "——", "–", "/", "暂无", "未知", "n/a", "na", "null", "none", "nan"})
+OPEN_ABOVE = ("及以上", "以上", "+")
+OPEN_BELOW = ("及以下", "以下")
+TRUE_MARKS = frozenset({"是", "有", "√", "✓", "y", "yes", "true", "1", "●"})
+FALSE_MARKS = frozenset({"否", "无", "×", "n", "no", "false", "0", "○"})
+
+# Dimension -> {unit as written (lower case, NFKC) -> factor to the stored unit}; "" = no unit written.
+UNITS: dict[str, dict[str, float]] = {
+    "count": {"": 1, "人": 1, "个": 1, "名": 1, "所": 1, "位": 1, "座": 1},
+    "score": {"": 1, "分": 1},
+    "wan_yuan": {"": 1, "万": 1, "万元": 1, "元": 1e-4, "亿": 1e4, "亿元": 1e4},
+    "yuan_per_sqm": {"": 1, "元/平": 1, "元/平米": 1, "元/平方米": 1, "元/m2": 1, "元/㎡": 1, "元/m²": 1,
+                     "万/平": 1e4, "万元/平": 1e4, "万元/平米": 1e4, "万/平米": 1e4},
+    "sqm": {"": 1, "平": 1, "平米": 1, "平方米": 1, "m2": 1, "㎡": 1, "m²": 1},
+    "kw": {"": 1, "kw": 1, "千瓦": 1, "ps": 1 / 1.36, "马力": 1 / 1.36, "匹": 1 / 1.36},
+    "litre": {"": 1, "l": 1, "t": 1, "升": 1, "ml": 1e-3, "cc": 1e-3},
+    "km_h": {"": 1, "km/h": 1, "公里/小时": 1},
+    "km": {"": 1, "km": 1, "公里": 1, "千米": 1},
+    "metre": {"": 1, "m": 1, "米": 1, "km": 1000, "公里": 1000, "千米": 1000},
+    "mm": {"": 1, "mm": 1, "毫米": 1, "m": 1000, "米": 1000},
+    "kg": {"": 1, "kg": 1, "公斤": 1, "千克": 1, "t": 1000, "吨": 1000},
+    "nm": {"": 1, "n·m": 1, "n.m": 1, "nm": 1, "牛·米": 1, "牛米": 1},
+    "seconds": {"": 1, "s": 1, "秒": 1},
+    "l_per_100km": {"": 1, "l/100km": 1, "l": 1, "升/百公里": 1, "升": 1},
+    "percent": {"": 1, "%": 1},
+    "year": {"": 1, "年": 1, "款": 1, "年款": 1},
+    "floors": {"": 1, "层": 1},
+    "degrees": {"": 1, "°": 1},
+}
+CHINESE_DIGITS = str.maketrans("〇一二两三四五六七八九", "01223456789")
+NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+class MappingError(ValueError):
+    """The mapping file or the table does not fit: a missing column, an unknown field or kind."""
+
+
+class CellError(ValueError):
+    """One cell cannot be read; the message is the drop reason counted in the report."""
+
+
+def clean_cell(value: Any) -> str | None:
+    """NFKC-normalise, strip and collapse spaces; ``None`` for a missing-value mark.
+
+    >>> clean_cell("山东大学（威海）"), clean_cell(" 本科 一批 "), clean_cell("N/A"), clean_cell("无")
+    ('山东大学(威海)', '本科 一批', None, '无')
+    """
+    if value is None:
+        return None
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(value))).strip()
+    return None if text.lower() in MISSING_MARKS else text
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number read from a cell, in the dimension's stored unit; ``open_ended`` = ``above``/``below``."""
+
+    value: float
+    unit: str = ""
+    open_ended: str | None = None
+
+
+def parse_quantity(text: str, dimension: str, default_unit: str = "") -> Quantity:
+    """Read ``text`` (already cleaned) as a number of ``dimension``.
+
+    ``default_unit`` is the unit of a bare number (a mapping's ``unit:``). Raises CellError.
+
+    >>> parse_quantity("99kw", "kw").value, round(parse_quantity("135马力", "kw").value, 1)
+    (99.0, 99.3)
+    >>> parse_quantity("1,234", "count").value
+    1234.0
+    >>> parse_quantity("650", "wan_yuan", default_unit="元").value
+    0.065
+    """
+    body, open_ended = text.replace(",", "").replace(" ", ""), None
+    for marks, side in ((OPEN_ABOVE, "above"), (OPEN_BELOW, "below")):
+        for mark in marks:
+            if body.endswith(mark) and len(body) > len(mark):
+                body, open_ended = body[: -len(mark)], side
+                break
+    match = NUMBER.match(body)
+    if match is None:
+        raise CellError(f"not_a_number:{dimension}")
+    unit = body[match.end():].lower()
+    factors = UNITS[dimension]
+    if unit not in factors:
+        raise CellError(f"unknown_unit:{unit}")
+    factor = factors[unit] if unit else factors[default_unit.lower()]
+    return Quantity(float(match.group(0)) * factor, unit or default_unit, open_ended)
+
+
+def parse_flag(text: str | None) -> bool | None:
+    """是/否, √/×, Y/N, 1/0 ... -> True/False; ``None`` stays ``None``; anything else raises CellError.
+
+    >>> parse_flag("是"), parse_flag("×"), parse_flag(None)
+    (True, False, None)
+    """
+    if text is None:
+        return None
+    low = text.lower()
+    if low in TRUE_MARKS:
+        return True
+    if low in FALSE_MARKS:
+        return False
+    raise CellError("not_a_flag")
+
+
+def parse_layout(text: str) -> tuple[int, int, int]:
+    """(室, 厅, 卫) from ``2室2厅1卫``, ``2 室 2 厅 1 卫``, ``3室1厅`` (卫 defaults to 1) or ``2-1-1``.
+
+    >>> parse_layout("3室1厅"), parse_layout("2-1-1"), parse_layout("两室一厅")
+    ((3, 1, 1), (2, 1, 1), (2, 1, 1))
+    """
+    body = text.replace(" ", "").translate(CHINESE_DIGITS)
+    match = re.fullmatch(r"(\d+)室(?:(\d+)厅)?(?:(\d+)厨)?(?:(\d+)卫)?", body)
+    if match:
+        rooms, halls, _, baths = match.groups()
+        return int(rooms), int(halls or 0), int(baths or 1)
+    match = re.fullmatch(r"(\d+)-(\d+)-(\d+)", body)
+    if match:
+        return tuple(int(x) for x in match.groups())  # type: ignore[return-value]
+    raise CellError("not_a_layout")
+
+
+def split_list(text: str | None) -> list[str]:
+    """``2号线,4号线`` / ``钢琴、舞蹈`` / ``物理+化学`` -> items (empty for ``None``).
+
+    >>> split_list("钢琴、舞蹈; 编程")
+    ['钢琴', '舞蹈', '编程']
+    """
+    if text is None:
+        return []
+    return [item.strip() for item in re.split(r"[,，、;；+/|和及]", text) if item.strip()]
+
+
+# --------------------------------------------------------------------------- the mapping
+
+
+@dataclass(frozen=True)
+class Column:
+    """Where one graph field comes from: a CSV ``column`` (or a constant ``value``) and its bare ``unit``."""
+
+    column: str | None = None
+    value: Any = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class TableMapping:
+    """A parsed mapping file.
+
+    Attributes:
+        path: the file it came from.
+        vertical: gaokao / auto / realestate.
+        kind: which table this is (e.g. ``admissions``); the CLI's ``--kind`` overrides it.
+        columns: graph field -> :class:`Column`.
+        aliases: graph field -> {value as written -> canonical value}, applied after cleaning.
+        options: importer options (radii, eval pools, ...).
+    """
+
+    path: str
+    vertical: str
+    kind: str
+    columns: dict[str, Column]
+    aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def load_mapping(path: str | Path, kind: str | None = None) -> TableMapping:
+    """Read a mapping YAML file; ``kind`` (from ``--kind``) overrides the file's ``kind:``.
+
+    Raises:
+        MappingError: unreadable file, or no ``vertical``/``kind``/``columns``.
+    """
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise MappingError(f"{path}: cannot read the mapping ({error})") from error
+    for key in ("vertical", "columns"):
+        if key not in data:
+            raise MappingError(f"{path}: the mapping has no {key!r} key")
+    kind = kind or data.get("kind")
+    if not kind:
+        raise MappingError(f"{path}: the mapping names no 'kind' (or pass --kind)")
+    columns = {name: _column(path, name, spec) for name, spec in (data["columns"] or {}).items()}
+    aliases = {name: {clean_cell(k) or k: v for k, v in table.items()} for name, table in (data.get("aliases") or {}).items()}
+    return TableMapping(str(path), data["vertical"], kind, columns, aliases, dict(data.get("options") or {}))
+
+
+def _column(path: str | Path, name: str, spec: Any) -> Column:
+    if isinstance(spec, str):
+        return Column(column=spec)
+    if isinstance(spec, dict) and set(spec) <= {"column", "value", "unit"} and ("column" in spec) != ("value" in spec):
+        return Column(spec.get("column"), spec.get("value"), str(spec.get("unit", "")))
+    raise MappingError(f"{path}: field {name!r} must be a column name or {{column: ..., unit: ...}} or {{value: ...}}")
+
+
+def check_fields(mapping: TableMapping, kinds: Mapping[str, tuple[set[str], set[str]]]) -> None:
+    """The mapping's kind exists, every required field is mapped and no unknown field is; MappingError otherwise.
+
+    ``kinds`` maps each table kind to its (required fields, optional fields).
+    """
+    if mapping.kind not in kinds:
+        raise MappingError(f"{mapping.path}: {mapping.vertical} has no table kind {mapping.kind!r} "
+                           f"(kinds: {', '.join(kinds)})")
+    required, optional = kinds[mapping.kind]
+    missing = sorted(required - set(mapping.columns))
+    if missing:
+        raise MappingError(f"{mapping.path}: kind {mapping.kind!r} needs field(s) {', '.join(missing)}")
+    unknown = sorted(set(mapping.columns) - required - optional)
+    if unknown:
+        known = ", ".join(sorted(required | optional))
+        raise MappingError(f"{mapping.path}: unknown field(s) {', '.join(unknown)} for kind {mapping.kind!r} "
+                           f"(fields: {known})")
+
+
+def check_columns(mapping: TableMapping, header: list[str], source: str) -> None:
+    """Fail at once when the mapping names a column that the table does not have."""
+    for name, spec in mapping.columns.items():
+        if spec.column is not None and clean_cell(spec.column) not in header:
+            raise MappingError(f"{mapping.path}: field {name!r} reads column {spec.column!r}, but {source} has no "
+                               f"such column (it has: {', '.join(h for h in header if h)})")
+
+
+# --------------------------------------------------------------------------- reading tables
+
+
+def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
+    """Header (cleaned) and raw rows of a CSV file; UTF-8 (with or without BOM), else GB18030."""
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise MappingError(f"{path}: the table is empty")
+    return [clean_cell(h) or "" for h in rows[0]], rows[1:]
+
+
+@dataclass
+class Row:
+    """One table row, readable by graph field: ``row.text("province")``, ``row.number("min_score", "score")``."""
+
+    number_in_file: int
+    cells: dict[str, str | None]
+    mapping: TableMapping
+    report: "ImportReport"
+
+    def text(self, name: str) -> str | None:
+        spec = self.mapping.columns.get(name)
+        if spec is None:
+            return None
+        value = clean_cell(spec.value) if spec.column is None else self.cells.get(clean_cell(spec.column) or "")
+        aliases = self.mapping.aliases.get(name, {})
+        if value is not None and value in aliases:
+            self.report.note(f"alias:{name}")
+            return aliases[value]
+        return value
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise CellError(f"missing:{name}")
+        return value
+
+    def quantity(self, name: str, dimension: str, unit: str = "") -> Quantity | None:
+        """The field as a number of ``dimension``; a bare number is in the mapping's unit, else ``unit``."""
+        text = self.text(name)
+        if text is None or text == "无":
+            return None
+        try:
+            quantity = parse_quantity(text, dimension, self.mapping.columns[name].unit or unit)
+        except CellError as error:
+            raise CellError(f"{error}:{name}") from None
+        if quantity.open_ended:
+            self.report.note(f"open_ended:{name}")
+        return quantity
+
+    def number(self, name: str, dimension: str, required: bool = False, unit: str = "") -> float | None:
+        quantity = self.quantity(name, dimension, unit)
+        if quantity is None and required:
+            raise CellError(f"missing:{name}")
+        return None if quantity is None else quantity.value
+
+    def integer(self, name: str, dimension: str, required: bool = False) -> int | None:
+        value = self.number(name, dimension, required)
+        return None if value is None else int(round(value))
+
+    def flag(self, name: str) -> bool | None:
+        try:
+            return parse_flag(self.text(name))
+        except CellError:
+            raise CellError(f"not_a_flag:{name}") from None
+
+
+def iter_rows(path: str | Path, mapping: TableMapping, report: "ImportReport") -> Iterator[Row]:
+    """Rows of ``path`` as :class:`Row` objects; exact duplicates and blank rows are counted and skipped."""
+    header, rows = read_table(path)
+    check_columns(mapping, header, str(path))
+    seen = set()
+    for number, raw in enumerate(rows, start=2):  # line 1 is the header
+        report.rows_read += 1
+        cells = {h: clean_cell(raw[i]) if i < len(raw) else None for i, h in enumerate(header)}
+        if all(v is None for v in cells.values()):
+            report.drop("blank_row", number)
+            continue
+        key = tuple(cells.values())
+        if key in seen:
+            report.drop("exact_duplicate", number)
+            continue
+        seen.add(key)
+        yield Row(number, cells, mapping, report)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class ImportReport:
+    """What happened to every row of one source table.
+
+    ``rows_read == rows_used + sum(dropped.values())`` always holds; ``notes`` counts repairs that
+    kept a row (an alias applied, an open-ended value, a rank taken from the score table...).
+    """
+
+    source: str
+    mapping: str
+    vertical: str
+    kind: str
+    rows_read: int = 0
+    rows_used: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    notes: Counter = field(default_factory=Counter)
+    examples: dict[str, list[int]] = field(default_factory=dict)  # reason -> first line numbers
+
+    def drop(self, reason: str, line: int) -> None:
+        self.dropped[reason] += 1
+        lines = self.examples.setdefault(reason, [])
+        if len(lines) < 5:
+            lines.append(line)
+
+    def note(self, what: str, count: int = 1) -> None:
+        self.notes[what] += count
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "mapping": self.mapping, "vertical": self.vertical, "kind": self.kind,
+                "rows_read": self.rows_read, "rows_used": self.rows_used, "dropped": dict(sorted(self.dropped.items())),
+                "notes": dict(sorted(self.notes.items())), "example_lines": dict(sorted(self.examples.items()))}
+
+    def summary(self) -> str:
+        """A few printable lines, e.g. for the CLI."""
+        lines = [f"{self.source} ({self.kind}): read {self.rows_read}, used {self.rows_used}, "
+                 f"dropped {sum(self.dropped.values())}"]
+        lines += [f"  dropped {count:5d}  {reason}  (lines {', '.join(map(str, self.examples.get(reason, [])))})"
+                  for reason, count in sorted(self.dropped.items())]
+        lines += [f"  note    {count:5d}  {what}" for what, count in sorted(self.notes.items())]
+        return "\n".join(lines)
+
+
+def import_rows(path: str | Path, mapping: TableMapping, report: ImportReport, handle) -> None:
+    """Feed each row to ``handle(row)``; a CellError drops the row under its message as the reason."""
+    for row in iter_rows(path, mapping, report):
+        try:
+            handle(row)
+        except CellError as error:
+            report.drop(str(error), row.number_in_file)
+        else:
+            report.rows_used += 1
+
+
+def write_report(reports: list[ImportReport], path: str | Path) -> Path:
+    """All sources' reports as one JSON file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def canonical_options(mapping: TableMapping, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The mapping's options over ``defaults``; an unknown option is a MappingError."""
+    unknown = sorted(set(mapping.options) - set(defaults))
+    if unknown:
+        raise MappingError(f"{mapping.path}: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(defaults))})")
+    return {**defaults, **mapping.options}
+
+
+# --------------------------------------------------------------------------- graph schema
+
+
+@dataclass(frozen=True)
+class GraphSchema:
+    """The attributes every node of a kind carries and the (source kind, target kind) pairs each edge kind joins.
+
+    Written down from the generator's docstring; tests check the generated graph satisfies it too,
+    so imported and generated graphs cannot drift apart.
+    """
+
+    nodes: Mapping[str, frozenset[str]]
+    edges: Mapping[str, tuple[tuple[str, str], ...]]
+
+
+def schema_problems(graph, schema: GraphSchema, limit: int = 20) -> list[str]:
+    """Nodes of an unknown kind or lacking attributes; edges of an unknown kind or between wrong kinds."""
+    problems = []
+    for node, data in graph.nodes(data=True):
+        kind = data.get("kind")
+        if kind not in schema.nodes:
+            problems.append(f"node {node}: unknown kind {kind!r}")
+            continue
+        missing = sorted(schema.nodes[kind] - set(data))
+        if missing:
+            problems.append(f"node {node}: {kind} lacks {', '.join(missing)}")
+    for source, target, data in graph.edges(data=True):
+        kind = data.get("kind")
+        ends = (graph.nodes[source].get("kind"), graph.nodes[target].get("kind"))
+        if kind not in schema.edges:
+            problems.append(f"edge {source} -> {target}: unknown kind {kind!r}")
+        elif ends not in schema.edges[kind]:
+            expected = " or ".join(f"{a} -> {b}" for a, b in schema.edges[kind])
+            problems.append(f"edge {source} -> {target}: {kind} joins {ends[0]} -> {ends[1]}, expected {expected}")
+    return problems[:limit] + ([f"... and {len(problems) - limit} more"] if len(problems) > limit else [])
