@@ -1,0 +1,162 @@
+"""The answer format: 【参数】 with ONE compact JSON object, then a one-sentence 【结论】.
+
+Every question type uses the same object; type-specific keys are added, never renamed::
+
+    spec       【参数】{"车型":[1],"参数":[{"项":"最大功率","值":{"1":150},"单位":"kW"}]}
+               【结论】[1]最大功率为150kW（约204马力）。
+    compare    【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
+               【结论】[2]加速更快，0-100为6.5s，快1.4s。
+    recommend  【参数】{"车型":[3,5],"预算":20,"参数":[{"项":"指导价","值":{"3":18.98,"5":19.58},"单位":"万"},…]}
+               【结论】推荐[3]和[5]：都在20万预算内，[3]续航560km最长，适合通勤。
+
+``车型`` lists the trims the answer is about (the asked trim, the compared pair, the recommendation);
+``参数`` cites values per trim; ``胜`` names the winner of a compared 项 (0 = 持平). A trim is cited by
+its retrieved id (an int, or its digits as a ``值`` key); a closed-book answer may write the full name
+("2024款 星驰逐风 1.5T 舒适型") instead.
+
+>>> obj = parse_answer('【参数】{"车型":[1],"参数":[{"项":"续航","值":{"1":520},"单位":"km"}]}\\n【结论】[1]续航520km。')
+>>> obj["参数"][0]["值"]
+{'1': 520}
+>>> try:
+...     parse_answer('【参数】{"车型":[1],"参数":[{"项":"续航","值":520}]}【结论】。')
+... except AnswerError as error:
+...     print(error)
+参数 item 1: 值 is not an object of trim -> value
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from verticals.auto.vocab import normalize
+
+SECTIONS = ("参数", "结论")
+SECTION_PATTERN = re.compile("【(" + "|".join(SECTIONS) + ")】")
+REF_KEY = re.compile(r"^\d+$")
+
+
+class AnswerError(ValueError):
+    """The 【参数】 JSON is missing, unparsable or malformed; the message says which."""
+
+
+def split_sections(text: str) -> dict[str, str]:
+    """Section title -> its text (up to the next title); the first occurrence of each title wins."""
+    sections: dict[str, str] = {}
+    matches = list(SECTION_PATTERN.finditer(text))
+    for match, following in zip(matches, matches[1:] + [None]):
+        end = following.start() if following else len(text)
+        sections.setdefault(match.group(1), text[match.end():end].strip())
+    return sections
+
+
+def section_titles(text: str) -> list[str]:
+    """Titles in the order they appear."""
+    return [m.group(1) for m in SECTION_PATTERN.finditer(text)]
+
+
+def parse_answer(text: str) -> dict:
+    """The JSON object right after 【参数】, validated. Raises AnswerError with the reason."""
+    start = text.find("【参数】")
+    if start < 0:
+        raise AnswerError("no 【参数】 section")
+    rest = text[start + len("【参数】"):].lstrip()
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(rest)
+    except json.JSONDecodeError as error:
+        raise AnswerError(f"JSON after 【参数】 does not parse ({error.msg})") from None
+    validate_answer(obj)
+    return obj
+
+
+def validate_answer(obj: object) -> None:
+    """Types: 车型 a list of trim refs, 参数 a list of items, 预算 (if any) a number."""
+    if not isinstance(obj, dict):
+        raise AnswerError("参数 JSON is not an object")
+    for key in ("车型", "参数"):
+        if key not in obj:
+            raise AnswerError(f"参数 JSON lacks key {key}")
+    if not isinstance(obj["车型"], list) or not all(is_ref(r) for r in obj["车型"]):
+        raise AnswerError("车型 is not a list of trim ids or names")
+    if "预算" in obj and not is_number(obj["预算"]):
+        raise AnswerError("预算 is not a number")
+    if not isinstance(obj["参数"], list):
+        raise AnswerError("参数 is not a list")
+    for number, item in enumerate(obj["参数"], start=1):
+        validate_item(number, item)
+
+
+def validate_item(number: int, item: object) -> None:
+    """One cited 项: name, unit, a non-empty trim -> value map, and an optional winner."""
+    if not isinstance(item, dict):
+        raise AnswerError(f"参数 item {number} is not an object")
+    if not isinstance(item.get("项"), str) or not isinstance(item.get("单位", ""), str):
+        raise AnswerError(f"参数 item {number}: 项 and 单位 must be strings")
+    values = item.get("值")
+    if not isinstance(values, dict) or not values:
+        raise AnswerError(f"参数 item {number}: 值 is not an object of trim -> value")
+    if not all(is_number(v) or isinstance(v, str) for v in values.values()):
+        raise AnswerError(f"参数 item {number}: a value is neither a number nor a text")
+    if "胜" in item and not (is_ref(item["胜"]) or item["胜"] == 0):
+        raise AnswerError(f"参数 item {number}: 胜 is not a trim id, a name or 0")
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_ref(value: object) -> bool:
+    """A trim reference: a positive int id or a non-empty name."""
+    return (isinstance(value, int) and not isinstance(value, bool) and value > 0) or (
+        isinstance(value, str) and bool(value.strip()))
+
+
+def ref_key(ref: int | str) -> str:
+    """How a ref is written as a 值 key (``1`` -> ``"1"``)."""
+    return str(ref)
+
+
+def resolve_ref(ref: int | str, candidates: list[dict]) -> dict | None:
+    """The retrieved candidate a ref names (by id, id digits or normalised full name), or None."""
+    if isinstance(ref, str) and REF_KEY.match(ref.strip()):
+        ref = int(ref)
+    if isinstance(ref, int):
+        return next((c for c in candidates if c["id"] == ref), None)
+    return next((c for c in candidates if normalize(c["name"]) == normalize(ref)), None)
+
+
+def resolve_in_graph(ref: int | str, candidates: list[dict]) -> dict | None:
+    """Like :func:`resolve_ref`, but a name not retrieved may still name a graph trim (``id`` 0 then)."""
+    found = resolve_ref(ref, candidates)
+    if found is not None or not isinstance(ref, str) or REF_KEY.match(ref.strip()):
+        return found
+    from verticals.auto.kg import auto_index
+    from verticals.auto.retriever import candidate
+
+    trim_id = auto_index().by_name.get(normalize(ref))
+    return candidate(0, trim_id) if trim_id else None
+
+
+def all_refs(obj: dict) -> list[int | str]:
+    """Every trim ref of the JSON: 车型, 值 keys and 胜 (except 0), in order, without repeats."""
+    refs: list = list(obj["车型"])
+    for item in obj["参数"]:
+        refs += [int(k) if REF_KEY.match(k) else k for k in item["值"]]
+        if item.get("胜"):
+            refs.append(item["胜"])
+    return list(dict.fromkeys(refs))
+
+
+def prose_ids(text: str) -> list[int]:
+    """Ids cited as ``[n]`` in free text."""
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+def answer_json(obj: dict) -> str:
+    """Compact JSON, Chinese kept as is (the form gold answers use)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def render_answer(obj: dict, conclusion: str) -> str:
+    """Assemble the two sections."""
+    return f"【参数】{answer_json(obj)}\n【结论】{conclusion}"

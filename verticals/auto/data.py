@@ -1,0 +1,191 @@
+"""Datasets of the auto vertical: SFT chains, RL prompts, eval set, preference pairs, known-bad answers.
+
+Everything is deterministic (``DATA_SEED``) and cached per process. A question is kept only when the
+retriever reads back the intent it was written from, and each example's ``truth`` is built by calling
+the retriever on the example's own user text, so the grounded prompt the core builds with ``retrieve``
+lists exactly the trims the rules check.
+
+Held-out evaluation is by series (:data:`verticals.auto.kg.HELD_OUT_SERIES`, 8 of 40):
+
+* SFT, RL and preference questions name only trims of the other 32 series, and a recommendation is
+  kept for training only when *every* retrieved candidate belongs to them, so no held-out trim
+  appears in a training prompt, truth or answer;
+* eval spec and comparison questions name only held-out trims (both trims of a comparison), and every
+  eval recommendation recommends at least one held-out trim.
+
+Question types are mixed 40% spec / 30% compare / 30% recommend in every split.
+
+>>> chains = load_chains()
+>>> len(chains), sorted(chains[0])
+(1000, ['answer', 'id', 'messages', 'truth'])
+"""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+
+from verticals.auto.experts import EXPERT_STYLES, write_gold_answer
+from verticals.auto.kg import auto_index
+from verticals.auto.perturb import BREAKS, HARD_PERTURBATIONS, PERTURBATIONS
+from verticals.auto.query import QueryError
+from verticals.auto.questions import compare_question, intent_matches, recommend_question, spec_question
+from verticals.auto.retriever import build_truth
+
+DATA_SEED = 20250624
+SIZES = {"sft": 1000, "rl": 200, "pref": 330, "eval": 60}  # pref: spare questions, 300 pairs are kept
+PREFERENCE_PAIRS = 300
+TYPE_SHARES = (("spec", 0.4), ("compare", 0.3), ("recommend", 0.3))
+STYLE_WEIGHTS = {"干练": 0.4, "热心": 0.2, "笼统": 0.2, "发散": 0.2}
+MAX_TRIES = 200_000
+
+
+def split_ok(truth: dict, split: str) -> bool:
+    """Whether a question belongs to ``split`` under the held-out-series design (module docstring)."""
+    held_out = auto_index().is_held_out
+    if split != "eval":
+        return not any(held_out(c["trim"]) for c in truth["candidates"])
+    if truth["type"] == "recommend":
+        return any(held_out(c["trim"]) for c in truth["candidates"] if c["id"] in truth["recommend"])
+    return all(held_out(c["trim"]) for c in truth["candidates"])
+
+
+@lru_cache(maxsize=2)
+def trim_pool(held_out: bool) -> tuple[str, ...]:
+    """Trims questions may name: those of the held-out series (eval) or of the others (training)."""
+    index = auto_index()
+    return tuple(t for t in sorted(index.trims) if index.is_held_out(t) == held_out)
+
+
+def usable(truth: dict) -> bool:
+    """A recommendation needs two fitting trims and at least one trap (over budget / wrong energy)."""
+    if truth["type"] != "recommend":
+        return True
+    return len(truth["recommend"]) == 2 and any(c["tag"] != "符合" for c in truth["candidates"])
+
+
+def draw_question(rng: random.Random, kind: str, split: str) -> tuple[str, dict] | None:
+    """One question of ``kind`` for ``split`` with its truth, or None when the draw is unusable."""
+    pool = list(trim_pool(split == "eval"))
+    if kind == "spec":
+        text, intent = spec_question(rng, pool)
+    elif kind == "compare":
+        text, intent = compare_question(rng, pool)
+    else:
+        text, intent = recommend_question(rng)
+    if text is None:
+        return None
+    try:
+        truth = build_truth(text)
+    except QueryError:
+        return None
+    if not (intent_matches(truth, intent) and usable(truth) and split_ok(truth, split)):
+        return None
+    return text, truth
+
+
+@lru_cache(maxsize=1)
+def _questions() -> dict[str, list[tuple[str, dict]]]:
+    """All splits' questions from one seeded stream; no question text repeats across splits."""
+    rng, seen, out = random.Random(DATA_SEED), set(), {}
+    for split, size in SIZES.items():
+        kinds = [kind for kind, share in TYPE_SHARES for _ in range(round(size * share))]
+        rng.shuffle(kinds)
+        rows = []
+        for kind in kinds:
+            for _ in range(MAX_TRIES):
+                drawn = draw_question(rng, kind, split)
+                if drawn and drawn[0] not in seen:
+                    seen.add(drawn[0])
+                    rows.append(drawn)
+                    break
+            else:
+                raise RuntimeError(f"could not draw a usable {kind} question for {split}")
+        out[split] = rows
+    return out
+
+
+def _example(split: str, number: int, text: str, truth: dict, style: str) -> dict:
+    return {"id": f"auto-{split}-{number:04d}", "messages": [{"role": "user", "content": text}],
+            "answer": write_gold_answer(truth, style, variant=number), "truth": {**truth, "expert": style}}
+
+
+@lru_cache(maxsize=1)
+def load_chains() -> list[dict]:
+    """1000 SFT examples; gold answers from the four simulated advisors (weights ``STYLE_WEIGHTS``)."""
+    rng = random.Random(DATA_SEED + 1)
+    styles, weights = list(STYLE_WEIGHTS), list(STYLE_WEIGHTS.values())
+    return [_example("sft", i, text, truth, rng.choices(styles, weights)[0])
+            for i, (text, truth) in enumerate(_questions()["sft"])]
+
+
+@lru_cache(maxsize=1)
+def load_rl_prompts() -> list[dict]:
+    """200 RL prompts (training series); the answer is the best advisor's."""
+    return [_example("rl", i, text, truth, "干练") for i, (text, truth) in enumerate(_questions()["rl"])]
+
+
+@lru_cache(maxsize=1)
+def load_eval_set() -> list[dict]:
+    """60 held-out examples about trims of the held-out series only."""
+    return [_example("eval", i, text, truth, "干练") for i, (text, truth) in enumerate(_questions()["eval"])]
+
+
+@lru_cache(maxsize=1)
+def load_preferences() -> list[dict]:
+    """300 pairs ordered by the simulated panel's majority (``core_training.judge.make_panel``).
+
+    The best advisor's answer faces a weaker advisor's (every third pair: soft differences only) or a
+    perturbation of itself. The panel (rubric + rules, noisy) decides which is chosen; a tie, or a
+    verdict that would choose a rule-breaking answer over one that passes every rule, moves on to the
+    next rival.
+    """
+    from core_training.judge import majority_preference, make_panel
+    from core_training.rewards import all_passed, check
+    from verticals.auto import VERTICAL
+
+    panel, rng, pairs = make_panel(VERTICAL, n=3, seed=DATA_SEED), random.Random(DATA_SEED + 2), []
+    for i, (text, truth) in enumerate(_questions()["pref"]):
+        example = {"id": f"auto-pref-{i:04d}", "messages": [{"role": "user", "content": text}], "truth": truth}
+        best = write_gold_answer(truth, "干练", variant=i)
+        rivals = [(style, write_gold_answer(truth, style, variant=i)) for style in rng.sample(EXPERT_STYLES[1:], 3)]
+        if i % 3:
+            names = rng.sample(sorted(PERTURBATIONS), len(PERTURBATIONS))
+            rivals = [(name, PERTURBATIONS[name](best, truth, rng)) for name in names]
+        for name, rival in rivals:
+            if not rival or rival == best:
+                continue
+            verdict = majority_preference(panel, best, rival, example)
+            chosen, rejected = (best, rival) if verdict == "a" else (rival, best)
+            rules_disagree = (not all_passed(check(VERTICAL, chosen, example))
+                              and all_passed(check(VERTICAL, rejected, example)))
+            if verdict != "tie" and not rules_disagree:
+                pairs.append({**example, "chosen": chosen, "rejected": rejected, "rival": name})
+                break
+        if len(pairs) == PREFERENCE_PAIRS:
+            return pairs
+    raise RuntimeError(f"only {len(pairs)} preference pairs; raise SIZES['pref']")
+
+
+@lru_cache(maxsize=1)
+def known_bad() -> list[dict]:
+    """Held-out examples whose answer breaks a rule: two per hard perturbation where it applies.
+
+    ``violates`` names the perturbation and ``rule`` the rule it must break (checked when built).
+    """
+    from verticals.auto.rules import RULES
+
+    rules = {rule.name: rule for rule in RULES}
+    rng, bad = random.Random(DATA_SEED + 3), []
+    for name in sorted(HARD_PERTURBATIONS):
+        found = 0
+        for example in load_eval_set():
+            answer = HARD_PERTURBATIONS[name](example["answer"], example["truth"], rng)
+            if answer is None or rules[BREAKS[name]].fn(answer, example).passed:
+                continue
+            bad.append({**example, "id": f"auto-bad-{len(bad):04d}", "answer": answer, "violates": name,
+                        "rule": BREAKS[name]})
+            found += 1
+            if found == 2:
+                break
+    return bad

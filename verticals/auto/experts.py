@@ -1,0 +1,180 @@
+"""Gold answers from four simulated car advisors: every one passes every rule, they differ in soft qualities.
+
+The rubric (:mod:`verticals.auto.rubric`) prefers the first, so RLHF has something real to improve:
+
+* ``干练`` answers first, names each 项, gives the gap of a comparison and ties a recommendation to
+  the use case (its 项 cited, the best fitting trims picked);
+* ``热心`` says the same wrapped in a greeting and a closing line (less direct, wordier);
+* ``笼统`` leaves out the 项 name or the gap, states a comparison's winner last, and recommends the
+  cheapest fitting trims with their price only;
+* ``发散`` adds a 项 nobody asked about (for a recommendation: 座位 instead of the use case's 项).
+
+>>> truth = {"type": "compare", "items": ["0-100"], "hp": False, "targets": [1, 2], "candidates": [
+...     {"id": 1, "params": {"0-100": 7.9, "指导价": 15.98}}, {"id": 2, "params": {"0-100": 6.5, "指导价": 18.58}}],
+...     "comparisons": [{"项": "0-100", "better": "lower", "unit": "s", "values": {"1": 7.9, "2": 6.5},
+...                      "winner": 2, "gap": 1.4}]}
+>>> print(write_gold_answer(truth, "干练"))
+【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
+【结论】[2]加速更快，0-100为6.5s，快1.4s。
+>>> print(write_gold_answer(truth, "笼统").splitlines()[1])
+【结论】[1]0-100为7.9s，[2]为6.5s，[2]加速更快。
+"""
+
+from __future__ import annotations
+
+from verticals.auto.answer import render_answer
+from verticals.auto.vocab import PARAMS, PREDICATES, format_number, format_value, hp_of
+
+EXPERT_STYLES = ("干练", "热心", "笼统", "发散")
+GREETINGS = ("您好！", "您好，", "根据已知事实，")
+CLOSINGS = ("供您参考。", "欢迎试驾。", "欢迎再问。")
+USE_PHRASES = {"通勤": "适合通勤", "家用": "适合家用", "长途": "适合跑长途", "性能": "适合追求驾驶乐趣", None: "性价比最高"}
+EXTRA_ITEMS = ("指导价", "0-100", "最大功率", "座位")  # what the 发散 advisor adds, first one not asked
+SUPERLATIVES = {"续航": "最长", "轴距": "最长", "油耗": "最低", "0-100": "最快", "指导价": "最低"}
+
+
+def write_gold_answer(truth: dict, style: str, variant: int = 0) -> str:
+    """The full answer of one simulated advisor; ``variant`` picks among equivalent phrasings."""
+    if style not in EXPERT_STYLES:
+        raise ValueError(f"unknown style {style!r}; styles are {EXPERT_STYLES}")
+    writer = {"spec": spec_answer, "compare": compare_answer, "recommend": recommend_answer}[truth["type"]]
+    obj, conclusion = writer(truth, "干练" if style == "热心" else style, variant)
+    if style == "热心":
+        conclusion = GREETINGS[variant % len(GREETINGS)] + conclusion + CLOSINGS[variant % len(CLOSINGS)]
+    return render_answer(obj, conclusion)
+
+
+def cited_value(truth: dict, trim_id: int, item: str):
+    """The value an answer cites: the graph's, in 马力 when power was asked in 马力."""
+    value = _candidate(truth, trim_id)["params"][item]
+    return hp_of(value) if item == "最大功率" and truth["hp"] else value
+
+
+def cited_unit(truth: dict, item: str) -> str:
+    return "马力" if item == "最大功率" and truth["hp"] else PARAMS[item].unit
+
+
+def item_json(truth: dict, item: str, ids: list[int]) -> dict:
+    """``{"项", "值", "单位"}`` for the ids that have the 项."""
+    values = {str(i): cited_value(truth, i, item) for i in ids if item in _candidate(truth, i)["params"]}
+    return {"项": item, "值": values, "单位": cited_unit(truth, item)}
+
+
+def said(truth: dict, trim_id: int, item: str) -> str:
+    """A value with its unit as prose writes it, e.g. ``150kW``, ``7.9s``, ``前驱``."""
+    value = cited_value(truth, trim_id, item)
+    text = str(value) if item == "最大功率" and truth["hp"] else format_value(item, value)
+    return text + cited_unit(truth, item)
+
+
+def labelled(truth: dict, trim_id: int, item: str) -> str:
+    """项 name and value, e.g. ``续航520km``, ``0-100 7.9s`` (a space keeps 0-100's digits apart)."""
+    return f"{item}{' ' if item == '0-100' else ''}{said(truth, trim_id, item)}"
+
+
+def _candidate(truth: dict, trim_id: int) -> dict:
+    return next(c for c in truth["candidates"] if c["id"] == trim_id)
+
+
+def _extra_item(truth: dict, ids: list[int]) -> str | None:
+    """The first 项 nobody asked about that every cited trim has."""
+    return next((i for i in EXTRA_ITEMS if i not in truth["items"]
+                 and all(i in _candidate(truth, t)["params"] for t in ids)), None)
+
+
+def spec_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
+    ids = truth["targets"]
+    items = [i for i in truth["items"] if any(i in _candidate(truth, t)["params"] for t in ids)]
+    extra = _extra_item(truth, ids) if style == "发散" and len(ids) == 1 else None
+    shown = items + ([extra] if extra else [])
+    obj = {"车型": ids, "参数": [item_json(truth, item, ids) for item in shown]}
+    if len(ids) == 1:
+        (trim_id,) = ids
+        parts = [_spec_phrase(truth, trim_id, item, style, variant if n == 0 else 0) for n, item in enumerate(shown)]
+        conclusion = f"[{trim_id}]" + "，".join(parts)
+    else:
+        per_trim = []
+        for trim_id in ids:
+            parts = [labelled(truth, trim_id, item) if style != "笼统" else said(truth, trim_id, item)
+                     for item in shown if item in _candidate(truth, trim_id)["params"]]
+            per_trim.append(f"[{trim_id}]" + "、".join(parts))
+        conclusion = "；".join(per_trim)
+    return obj, conclusion + "。"
+
+
+def _spec_phrase(truth: dict, trim_id: int, item: str, style: str, variant: int) -> str:
+    value = said(truth, trim_id, item)
+    if style == "笼统":
+        return f"为{value}"
+    phrase = f"{item}为{value}" if variant % 2 == 0 else f"的{item}是{value}"
+    if item == "最大功率" and not truth["hp"]:
+        phrase += f"（约{hp_of(cited_value(truth, trim_id, item))}马力）"
+    return phrase
+
+
+def compare_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
+    ids = truth["targets"]
+    rows = {row["项"]: row for row in truth["comparisons"]}
+    items = [i for i in truth["items"] if all(i in _candidate(truth, t)["params"] for t in ids)]
+    extra = _extra_item(truth, ids) if style == "发散" and len(items) == 1 else None
+    obj_items = []
+    for item in items + ([extra] if extra else []):
+        entry = item_json(truth, item, ids)
+        if item in rows:
+            entry["胜"] = rows[item]["winner"]
+        obj_items.append(entry)
+    phrases = [_compare_phrase(truth, rows[i], style, variant) if i in rows else _listing(truth, i, ids)
+               for i in items]
+    if extra:
+        phrases.append(f"另附{extra}供参考")
+    return {"车型": ids, "参数": obj_items}, "；".join(phrases) + "。"
+
+
+def _listing(truth: dict, item: str, ids: list[int]) -> str:
+    return f"{item}：" + "，".join(f"[{t}]{said(truth, t, item)}" for t in ids)
+
+
+def _compare_phrase(truth: dict, row: dict, style: str, variant: int) -> str:
+    item, winner, unit = row["项"], row["winner"], row["unit"]
+    if winner == 0:
+        return f"[1]和[2]{item}持平，均为{said(truth, 1, item)}"
+    predicate, gap_word = PREDICATES[(item, row["better"])]
+    loser = 3 - winner
+    if style == "笼统":
+        first, second = said(truth, loser, item), said(truth, winner, item)
+        return f"[{loser}]{item}为{first}，[{winner}]为{second}，[{winner}]{predicate}"
+    gap = f"{gap_word}{format_number(row['gap'])}{unit}"
+    if variant % 2:
+        return f"[{winner}]{predicate}（{item} {said(truth, winner, item)}），比[{loser}]{gap}"
+    return f"[{winner}]{predicate}，{item}为{said(truth, winner, item)}，{gap}"
+
+
+def recommend_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
+    budget, metric = truth["budget"], truth["metric"]
+    fitting = [c for c in truth["candidates"] if c["tag"] == "符合"]
+    if style == "笼统":
+        cheapest = sorted(fitting, key=lambda c: (c["params"]["指导价"], c["id"]))
+        picks = [c["id"] for c in cheapest][:len(truth["recommend"])]
+    else:
+        picks = list(truth["recommend"])
+    if not picks:
+        return {"车型": [], "预算": budget, "参数": []}, "预算内没有符合要求的车型，建议提高预算或放宽条件。"
+    second = {"干练": metric, "笼统": None, "发散": "座位"}[style]
+    items = ["指导价"] + ([second] if second and second != "指导价" else [])
+    obj = {"车型": picks, "预算": budget, "参数": [item_json(truth, item, picks) for item in items]}
+    named = "和".join(f"[{p}]" for p in picks)
+    within = f"都在{format_number(budget)}万预算内" if len(picks) > 1 else f"在{format_number(budget)}万预算内"
+    if style == "笼统":
+        return obj, f"推荐{named}，{within}。"
+    best = picks[0]
+    if style == "发散":
+        return obj, f"推荐{named}：{within}，[{best}]{labelled(truth, best, '座位')}。"
+    fit = USE_PHRASES[truth["use"]]
+    if metric == "指导价":
+        reason = f"[{best}]仅{said(truth, best, '指导价')}，{fit}"
+    else:
+        lead = SUPERLATIVES[metric] if len(picks) > 1 else ""
+        reason = f"[{best}]{labelled(truth, best, metric)}{lead}，{fit}"
+    if variant % 2:
+        return obj, f"推荐{named}；{reason}，{within}。"
+    return obj, f"推荐{named}：{within}，{reason}。"

@@ -1,0 +1,93 @@
+"""Cached access to the car-spec graph, the lookup tables the retriever needs, and the held-out series.
+
+The graph is generated (``knowledge_graphs.auto.build_auto_graph``) on first use and indexed once per
+process; everything here is read-only.
+
+Held-out evaluation is by *series*: the trims of :data:`HELD_OUT_SERIES` (8 of 40 series, spread over
+bodies, energies and price classes) appear in no training question, retrieved fact list or gold answer,
+only in the eval set (see :mod:`verticals.auto.data`).
+
+>>> index = auto_index()
+>>> len(index.brands), len(index.series), len(index.trims) > 140
+(15, 40, True)
+>>> index.trims[index.by_name["2024款星驰逐风1.5t舒适型"]]["trim_name"]
+'1.5T 舒适型'
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
+
+GRAPH_SEED = 0
+HELD_OUT_SERIES = ("凌云", "澄空", "立夏", "长庚", "松涛", "浪花", "黑曜", "晨曦")
+
+
+@lru_cache(maxsize=1)
+def auto_graph():
+    """The vertical's graph (built from ``GRAPH_SEED``; cached)."""
+    from knowledge_graphs.auto import build_auto_graph
+
+    return build_auto_graph(GRAPH_SEED)
+
+
+@dataclass(frozen=True)
+class AutoIndex:
+    """Lookup tables over the graph.
+
+    Attributes:
+        brands: node id -> attributes.
+        series: node id -> attributes (plus ``brand_name``).
+        trims: node id -> attributes.
+        trims_of: series id -> its trim ids, by (year, price).
+        by_name: normalised full name (``2024款星驰逐风1.5t舒适型``) -> trim id.
+        aliases: (normalised alias, series id), longest alias first; aliases are the series name and
+            brand + series.
+        held_out: ids of the held-out series.
+    """
+
+    brands: Mapping[str, dict]
+    series: Mapping[str, dict]
+    trims: Mapping[str, dict]
+    trims_of: Mapping[str, tuple[str, ...]]
+    by_name: Mapping[str, str]
+    aliases: tuple[tuple[str, str], ...]
+    held_out: frozenset[str]
+
+    def latest_trims(self, series_id: str) -> tuple[str, ...]:
+        """Trims of the series' newest model year (the ones on sale)."""
+        trims = self.trims_of[series_id]
+        year = max(self.trims[t]["year"] for t in trims)
+        return tuple(t for t in trims if self.trims[t]["year"] == year)
+
+    def is_held_out(self, trim_id: str) -> bool:
+        return self.trims[trim_id]["series"] in self.held_out
+
+
+@lru_cache(maxsize=1)
+def auto_index() -> AutoIndex:
+    """Index :func:`auto_graph` once (cached)."""
+    from verticals.auto.vocab import normalize
+
+    g = auto_graph()
+    by_kind: dict[str, dict] = defaultdict(dict)
+    for node, data in g.nodes(data=True):
+        by_kind[data["kind"]][node] = data
+    brands = by_kind["brand"]
+    series = {sid: {**d, "brand_name": brands[d["brand"]]["name"]} for sid, d in by_kind["series"].items()}
+    trims = by_kind["trim"]
+    trims_of = defaultdict(list)
+    for tid, d in trims.items():
+        trims_of[d["series"]].append(tid)
+    aliases = [(normalize(s["name"]), sid) for sid, s in series.items()]
+    aliases += [(normalize(s["brand_name"] + s["name"]), sid) for sid, s in series.items()]
+    return AutoIndex(
+        brands=brands, series=series, trims=trims,
+        trims_of={sid: tuple(sorted(ids, key=lambda t: (trims[t]["year"], trims[t]["price"], t)))
+                  for sid, ids in trims_of.items()},
+        by_name={normalize(d["full_name"]): tid for tid, d in trims.items()},
+        aliases=tuple(sorted(aliases, key=lambda a: (-len(a[0]), a[0]))),
+        held_out=frozenset(sid for sid, s in series.items() if s["name"] in HELD_OUT_SERIES),
+    )
