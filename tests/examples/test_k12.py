@@ -1,7 +1,7 @@
 """The K12 vertical as a real outside package: pip-install it, see `vkit verticals` list it, run it.
 
-Installs ``examples/vkit-k12`` into the running environment (editable, no deps), like a customer would;
-it stays installed, so the conformance suite then covers k12 too. The run takes ~40 s on 2 cores.
+Installs ``examples/vkit-k12`` into the running environment (editable, no deps), like a customer would,
+and uninstalls it afterwards unless it was installed before. The run takes ~40 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -24,7 +24,22 @@ def _vkit(*args: str) -> list[str]:
     return [sys.executable, "-m", "core_training.cli", *args]
 
 
-def test_pip_install_list_and_micro_run(tmp_path):
+@pytest.fixture
+def installed_k12():
+    """Install k12 for the test; leave the environment as it was found."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        distribution("vkit-k12")
+        was_installed = True
+    except PackageNotFoundError:
+        was_installed = False
+    yield
+    if not was_installed:
+        subprocess.run([sys.executable, "-m", "pip", "uninstall", "-y", "-q", "vkit-k12"], capture_output=True, timeout=300)
+
+
+def test_pip_install_list_and_micro_run(tmp_path, installed_k12):
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e",
                           str(REPO / "examples" / "vkit-k12")], capture_output=True, text=True, timeout=300)
     assert pip.returncode == 0, pip.stderr[-2000:]
