@@ -180,20 +180,27 @@ def _as_chat(rng: random.Random, prompt: str, answer: str) -> str:
     return f"<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n{answer}<|im_end|>\n"
 
 
-def generate_document(rng: random.Random) -> str:
-    """One training document: a task in plain form, in the chat template, or plain text."""
-    if rng.random() < 0.12:
+COPY_HEAVY_TASKS = [task_lookup, task_lookup, task_copy, task_copy, task_row_json, task_row_json,
+                    task_threshold_labels, task_threshold_labels, task_numbers, task_extract]
+
+
+def generate_document(rng: random.Random, copy_heavy: bool = False) -> str:
+    """One training document: a task in plain form, in the chat template, or plain text.
+
+    ``copy_heavy`` (the second pretraining phase) shifts the mix towards copying and lookup.
+    """
+    if rng.random() < (0.04 if copy_heavy else 0.12):
         return plain_text(rng)
-    prompt, answer = rng.choice(TASKS)(rng)
+    prompt, answer = rng.choice(COPY_HEAVY_TASKS if copy_heavy else TASKS)(rng)
     if rng.random() < CHAT_FRACTION:
         return _as_chat(rng, prompt, answer)
     return f"{prompt}\n答：{answer}"
 
 
-def generate_corpus(n: int, seed: int = 0) -> list[str]:
+def generate_corpus(n: int, seed: int = 0, copy_heavy: bool = False) -> list[str]:
     """``n`` documents, deterministic for a given seed."""
     rng = random.Random(seed)
-    return [generate_document(rng) for _ in range(n)]
+    return [generate_document(rng, copy_heavy) for _ in range(n)]
 
 
 def eval_tasks(n: int, seed: int) -> list[tuple[str, str, str]]:

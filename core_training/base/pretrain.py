@@ -33,10 +33,16 @@ class BaseConfig:
     num_experts: int = 8
     experts_per_token: int = 2
     moe_intermediate_size: int = 256
+    # phase 1: broad mix, long blocks, big batches; phase 2: copy-heavy mix, more and smaller updates
     max_length: int = 512
     batch_size: int = 16
-    max_steps: int = 1600
+    max_steps: int = 800
     learning_rate: float = 2e-3
+    phase2_documents: int = 120_000
+    phase2_max_length: int = 384
+    phase2_batch_size: int = 8
+    phase2_steps: int = 2400
+    phase2_learning_rate: float = 1.5e-3
     router_aux_loss_coef: float = 0.01
     threads: int = 2
     eval_items_per_task: int = 40
@@ -87,16 +93,22 @@ def pretrain(cfg: BaseConfig, output: Path, work_dir: Path | None = None) -> dic
     model = build_model(cfg, tokenizer)
     model.config.output_router_logits = True  # router aux loss during training only
     work_dir = work_dir or output.with_name(output.name + ".work")
-    args = TrainingArguments(
-        output_dir=str(work_dir), max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
-        learning_rate=cfg.learning_rate, lr_scheduler_type="cosine", warmup_steps=100, weight_decay=0.01,
-        logging_steps=25, save_steps=200, save_total_limit=1, seed=cfg.seed, report_to=[], use_cpu=True,
-        dataloader_num_workers=0,
-    )
-    trainer = Trainer(model=model, args=args, train_dataset=packed_blocks(docs, tokenizer, cfg.max_length),
-                      data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
-    last = _last_checkpoint(work_dir)
-    trainer.train(resume_from_checkpoint=last)
+    phases = [
+        (work_dir, docs, cfg.max_length, cfg.batch_size, cfg.max_steps, cfg.learning_rate, 100),
+        (work_dir / "phase2", generate_corpus(cfg.phase2_documents, seed=cfg.seed + 1, copy_heavy=True),
+         cfg.phase2_max_length, cfg.phase2_batch_size, cfg.phase2_steps, cfg.phase2_learning_rate, 50),
+    ]
+    trainer = None
+    for phase_dir, phase_docs, length, batch, steps, lr, warmup in phases:
+        args = TrainingArguments(
+            output_dir=str(phase_dir), max_steps=steps, per_device_train_batch_size=batch, learning_rate=lr,
+            lr_scheduler_type="cosine", warmup_steps=warmup, weight_decay=0.01, logging_steps=25, save_steps=200,
+            save_total_limit=1, seed=cfg.seed, report_to=[], use_cpu=True, dataloader_num_workers=0,
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=packed_blocks(phase_docs, tokenizer, length),
+                          data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
+        trainer.train(resume_from_checkpoint=_last_checkpoint(phase_dir))
+        model = trainer.model
     train_seconds = time.time() - started
     model.config.output_router_logits = False  # generate() must not compute the aux loss
     skills = evaluate_skills(model, tokenizer, n=cfg.eval_items_per_task, seed=cfg.seed + 10_000)

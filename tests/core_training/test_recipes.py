@@ -76,3 +76,49 @@ def test_sft_with_lora_merges_into_a_plain_checkpoint(toy, tiny_base, tmp_path):
     model, _ = recipe("sft").train(ctx)
     assert not any("lora" in n for n, _ in model.named_parameters())
     assert _changed(before, model)
+
+
+def _family_config(family: str, tok):
+    """Tiny configs for each MoE family vkit supports, plus a dense model (``--base`` takes any causal LM)."""
+    from transformers import AutoConfig
+
+    common = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512,
+                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=None)
+    moe = {
+        "qwen2_moe": dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+                          shared_expert_intermediate_size=32),
+        "mixtral": dict(num_local_experts=4, num_experts_per_tok=2),
+        "deepseek_v3": dict(n_routed_experts=4, num_experts_per_tok=2, moe_intermediate_size=32, n_shared_experts=1,
+                            first_k_dense_replace=1, n_group=1, topk_group=1, kv_lora_rank=16, q_lora_rank=None,
+                            qk_rope_head_dim=8, qk_nope_head_dim=8, v_head_dim=8),
+        "olmoe": dict(num_experts=4, num_experts_per_tok=2),
+        "qwen3": dict(),
+    }[family]
+    return AutoConfig.for_model(family, **common, **moe)
+
+
+@pytest.mark.parametrize("family", ["qwen2_moe", "mixtral", "deepseek_v3", "olmoe", "qwen3"])
+def test_sft_runs_on_each_family_with_lora(family, toy, tiny_base, tmp_path):
+    """Each MoE family (and a dense model) trains under the sft recipe with LoRA on attention + experts."""
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from core_training.modeling import is_moe, load_tokenizer, lora_config, wrapped_names
+
+    tok = load_tokenizer(tiny_base)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(_family_config(family, tok))
+    base = tmp_path / family
+    model.save_pretrained(base)
+    tok.save_pretrained(base)
+    ctx = _ctx("sft", toy, base, tmp_path)
+    ctx.cfg.lora.enabled = True
+    ctx.cfg.lora.target_parameters = ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
+    fresh = load_causal_lm(base)
+    names = wrapped_names(get_peft_model(fresh, lora_config(fresh, ctx.cfg.lora)))
+    assert not any(n.endswith(".gate") for n in names)
+    if family != "qwen3":
+        assert is_moe(model) and any("experts" in n for n in names), names
+    trained, _ = recipe("sft").train(ctx)
+    assert _changed(load_causal_lm(base), trained)
