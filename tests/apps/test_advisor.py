@@ -26,7 +26,7 @@ from apps.panels import build_panel
 from apps.store import Store
 from core_training.contract import Rule, RuleResult, Vertical
 from core_training.data import prompt_messages
-from core_training.registry import IN_REPO, get_vertical
+from core_training.registry import IN_REPO, get_vertical, list_verticals
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "advisor.py"
 QUESTION = "我是广东考生，2025年物理类，考了598分，选科物理、化学、生物，想学计算机"
@@ -183,6 +183,24 @@ def test_rules_that_need_truth_are_na_when_the_question_gives_none(env):
     assert any("`structure_parses`" in line and "red-badge" in line for line in lines)  # needs no truth
     assert any("gray-badge" in line and "needs facts" in line for line in lines)
     assert not any("orange-badge" in line for line in lines)
+
+
+@pytest.mark.parametrize("name", [info.name for info in list_verticals()])
+def test_every_vertical_replays_a_gold_dialog(env, monkeypatch, name):
+    """The app drives each registered vertical: gold answers render and pass every rule that applies."""
+    vertical = get_vertical(name)
+    example = max(vertical.load_eval_set(), key=lambda ex: len(ex["messages"]))  # the longest dialog
+    answers = [m["content"] for m in example["messages"] if m["role"] == "assistant"] + [example["answer"]]
+    monkeypatch.setenv("VKIT_ADVISOR_VERTICAL", name)
+    at = app(FakeListChatModel(responses=answers))
+    for message in example["messages"]:
+        if message["role"] == "user":
+            ask(at, message["content"])
+    assert len([m for m in at.chat_message if m.name == "assistant"]) == len(answers)
+    last = badge_lines(at)[-len(vertical.rules):]
+    assert all(line.startswith((":green-badge", ":gray-badge")) for line in last), last
+    if "{" in example["answer"]:
+        assert at.table and len(at.table[-1].value) > 0
 
 
 class ScriptedChat(FakeListChatModel):

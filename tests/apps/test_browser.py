@@ -256,6 +256,7 @@ def test_served_model_fills_the_table_in_a_real_browser(browser, tmp_path):
             page.get_by_text("Rule checks").wait_for()
             settled(page)
             rows = page.locator("table tbody tr")
+            rows.nth(3).wait_for()  # st.table draws a placeholder first
             assert rows.count() == 4
             assert "崂山师范大学" in rows.nth(0).inner_text() and "✓" in rows.nth(0).inner_text()
             assert page.get_by_text("✓ pass").count() == len(get_vertical("gaokao").rules)
