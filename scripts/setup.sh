@@ -13,6 +13,7 @@ if [ "${1:-}" = "--with-system" ] && [ "$(id -u)" = "0" ]; then
   need=""
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
   command -v chromium >/dev/null 2>&1 || need="$need chromium"
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need="$need fonts-noto-cjk fonts-noto-color-emoji"
   if [ -n "$need" ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
   fi
