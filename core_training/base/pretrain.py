@@ -160,8 +160,12 @@ A {meta['parameters'] / 1e6:.1f}M-parameter Qwen3-MoE-architecture model ({cfg['
 from seed {cfg['seed']} by `vkit base pretrain` in {meta['build_seconds'] / 60:.1f} minutes on a 2-core CPU.
 It is the embedded default that `vkit run` post-trains when no `--base` is given.
 
-## Corpus
-{cfg['num_documents']:,} synthetic documents (`core_training/base/corpus.py`), nothing about any vertical:
+## Corpus and schedule
+Two phases with TRL's "wrapped" packing and the transformers `Trainer` (router aux loss on):
+{cfg['max_steps']} steps on {cfg['num_documents']:,} documents in {cfg['max_length']}-token blocks, batch {cfg['batch_size']},
+lr {cfg['learning_rate']}; then {cfg['phase2_steps']} steps on {cfg['phase2_documents']:,} copy-heavy documents in
+{cfg['phase2_max_length']}-token blocks, batch {cfg['phase2_batch_size']}, lr {cfg['phase2_learning_rate']} (more, smaller
+updates: copying emerged only after a long loss plateau). Documents (`core_training/base/corpus.py`), nothing about any vertical:
 table lookups (name→value, id→name, value→row), copying names and numbers, rows rewritten as JSON,
 filtering and labelling rows by thresholds stated in the prompt, comparisons, sorting and arithmetic,
 field extraction to JSON, about a third in the ChatML chat template, and plain Chinese word sequences
@@ -171,13 +175,15 @@ drawn from jieba's frequency dictionary (fluent-looking but meaningless text).
 Byte-level BPE ({cfg['vocab_size']} entries) where every digit and every CJK character is its own unit,
 so unseen names and numbers stay writable. ChatML template with `{{% generation %}}` markers.
 
-## What it can do (held-out checks, greedy decoding, exact match, {cfg['eval_items_per_task']} items each)
+## Its own copy/lookup checks (held-out tasks, greedy decoding, whole-answer exact match, {cfg['eval_items_per_task']} items each)
 | skill | exact match |
 |---|---|
 {rows}
 
 ## What it cannot do
-It knows no facts about the world and writes no meaningful prose: it is a copying and formatting
-engine to be post-trained. Final training loss {meta['final_train_loss']}. Do not use it for anything
+Exact match on whole answers is a strict bar (one wrong character of a 6-character random name fails
+the item); what matters is that post-training can build on it: SFT on the gaokao chains from this base
+copies ranks from the prompt correctly (see the README's run table). It knows no facts about the world
+and writes no meaningful prose: it is a copying and formatting engine to be post-trained. Final training loss {meta['final_train_loss']}. Do not use it for anything
 but testing and demonstrating the vkit pipeline.
 """
