@@ -470,12 +470,15 @@ class RunConfig:
     threads: int = 2
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
-    cpt: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=150, learning_rate=5e-4))
-    sft: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=600, learning_rate=1e-3))
-    rm: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=100, learning_rate=5e-4))
-    dpo: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=100, learning_rate=5e-6))
-    rlvr: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=60, learning_rate=2e-6))
-    rlhf: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=60, learning_rate=2e-6))
+    # Defaults: the tiny CPU run (about 12 minutes for gaokao on 2 cores; see README).
+    cpt: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=20, learning_rate=5e-4))
+    sft: TrainStageConfig = field(
+        default_factory=lambda: TrainStageConfig(max_steps=180, learning_rate=1e-3, logging_steps=20))
+    rm: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=40, learning_rate=3e-4))
+    dpo: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=40, learning_rate=5e-6))
+    rlvr: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=15, learning_rate=5e-6))
+    rlhf: RLStageConfig = field(
+        default_factory=lambda: RLStageConfig(max_steps=20, learning_rate=3e-5, rm_weight=3.0))
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def __post_init__(self) -> None:

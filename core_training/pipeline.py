@@ -3,7 +3,7 @@
 Each stage writes ``RUN/<stage>/`` atomically: the checkpoint plus ``vkit_stage.json`` (its key,
 metrics and wall time). A stage whose directory holds a matching key (a hash of its config, its
 input's key and the data) is skipped on a rerun; an interrupted stage resumes from the trainer's last
-checkpoint in ``RUN/.work/<stage>``.
+checkpoint in ``RUN/.work/<stage>-<key>`` (a changed config never resumes from a stale checkpoint).
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
         model, tokenizer = open_policy(policy_path, cfg)
     else:
         ctx = StageContext(cfg=cfg, vertical=vertical, stage=stage, input_path=policy_path,
-                           work_dir=run_dir / ".work" / stage, run_dir=run_dir, reward_model_path=rm_path,
+                           work_dir=run_dir / ".work" / f"{stage}-{key}", run_dir=run_dir, reward_model_path=rm_path,
                            preferences=preferences)
         model, tokenizer = recipe(stage).train(ctx)
     metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy)

@@ -74,10 +74,22 @@ def trainer_kwargs(ctx: StageContext, stage_cfg) -> dict[str, Any]:
     )
 
 
+def weights_source(ctx: StageContext) -> str:
+    """Where a full-tuning stage loads its weights: the last trainer checkpoint when resuming.
+
+    The trainer's own resume loads ``model.safetensors`` with a plain ``load_state_dict``, which
+    misses fused MoE expert tensors saved in the per-expert layout (transformers converts them only in
+    ``from_pretrained``); loading through ``from_pretrained`` first restores every weight, and the
+    trainer then restores the optimizer, scheduler, RNG and step.
+    """
+    resume = last_checkpoint(ctx.work_dir)
+    return resume if resume and not ctx.cfg.lora.enabled else str(ctx.input_path)
+
+
 def load_policy(ctx: StageContext, aux_loss: bool, freeze: bool = False):
     """The starting checkpoint, its tokenizer, and the peft config (or None) for this stage."""
     m = ctx.cfg.model
-    model = load_causal_lm(ctx.input_path, m.dtype, m.experts_implementation)
+    model = load_causal_lm(weights_source(ctx), m.dtype, m.experts_implementation)
     if hasattr(model.config, "output_router_logits"):
         model.config.output_router_logits = aux_loss  # the model adds router_aux_loss_coef * aux to its loss
         model.config.router_aux_loss_coef = m.router_aux_loss_coef

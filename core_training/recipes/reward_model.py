@@ -6,14 +6,14 @@ from trl import RewardConfig, RewardTrainer
 
 from core_training.data import preference_dataset, split_pairs
 from core_training.modeling import load_tokenizer
-from core_training.stage import StageContext, fit, trainer_kwargs
+from core_training.stage import StageContext, fit, trainer_kwargs, weights_source
 
 
 def train(ctx: StageContext):
     c = ctx.cfg.rm
     pairs, _held_out = split_pairs(ctx.preferences or ctx.vertical.load_preferences())
     tokenizer = load_tokenizer(ctx.input_path)
-    model = AutoModelForSequenceClassification.from_pretrained(str(ctx.input_path), num_labels=1, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(weights_source(ctx), num_labels=1, local_files_only=True)
     model.config.pad_token_id = tokenizer.pad_token_id
     if hasattr(model.config, "output_router_logits"):
         model.config.output_router_logits = False

@@ -53,7 +53,7 @@ def test_from_dict_builds_nested_frozen_dataclass_and_converts_types():
 
 def test_partial_section_keeps_other_defaults():
     cfg = from_dict(RunConfig, {"sft": {"learning_rate": 1e-4}})
-    assert cfg.sft.learning_rate == 1e-4 and cfg.sft.max_steps == 600
+    assert cfg.sft.learning_rate == 1e-4 and cfg.sft.max_steps == 180
 
 
 @pytest.mark.parametrize(
@@ -199,8 +199,8 @@ def test_defaults_are_the_tiny_cpu_run():
     cfg = RunConfig()
     assert cfg.stages == ["cpt", "sft", "rlvr", "rm", "rlhf"] and cfg.threads == 2 and cfg.model.base is None
     steps = {s: (getattr(cfg, s).max_steps, getattr(cfg, s).learning_rate) for s in ("cpt", "sft", "rm", "dpo")}
-    assert steps == {"cpt": (150, 5e-4), "sft": (600, 1e-3), "rm": (100, 5e-4), "dpo": (100, 5e-6)}
-    assert (cfg.rlvr.max_steps, cfg.rlvr.learning_rate, cfg.rlhf.max_steps) == (60, 2e-6, 60)
+    assert steps == {"cpt": (20, 5e-4), "sft": (180, 1e-3), "rm": (40, 3e-4), "dpo": (40, 5e-6)}
+    assert (cfg.rlvr.max_steps, cfg.rlvr.learning_rate, cfg.rlhf.max_steps) == (15, 5e-6, 20)
     assert cfg.lora.target_parameters == ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
 
 
