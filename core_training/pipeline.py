@@ -132,7 +132,13 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
     return record
 
 
-def run_pipeline(cfg: RunConfig, vertical: Vertical, preferences: list | None = None, log=print) -> dict:
+def _log(message: str) -> None:
+    from tqdm.auto import tqdm
+
+    tqdm.write(message)  # keeps summary lines on their own line between progress bars
+
+
+def run_pipeline(cfg: RunConfig, vertical: Vertical, preferences: list | None = None, log=_log) -> dict:
     """Run every stage in ``cfg.stages`` after evaluating the base; skip stages already finished."""
     import torch
 

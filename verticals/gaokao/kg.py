@@ -10,9 +10,11 @@ per process; everything here is read-only.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Mapping
 
 import networkx as nx
@@ -20,11 +22,22 @@ import networkx as nx
 from knowledge_graphs.gaokao import build_gaokao_graph
 
 GRAPH_SEED = 0
+GRAPH_ENV = "VKIT_GAOKAO_GRAPH"  # a `vkit kg import` output directory (or its graph.json) to use instead
 
 
 @lru_cache(maxsize=1)
 def gaokao_graph() -> nx.MultiDiGraph:
-    """The vertical's graph (built from ``GRAPH_SEED``; cached)."""
+    """The vertical's graph: an imported one if ``$VKIT_GAOKAO_GRAPH`` names it, else generated (cached).
+
+    Usage with real tables: ``vkit kg import gaokao ... --out kg/gaokao`` then
+    ``VKIT_GAOKAO_GRAPH=kg/gaokao vkit run gaokao`` (the run's data fingerprint changes with the graph).
+    """
+    path = os.environ.get(GRAPH_ENV)
+    if path:
+        from knowledge_graphs.io import load_graph
+
+        source = Path(path)
+        return load_graph(source / "graph.json" if source.is_dir() else source)
     return build_gaokao_graph(GRAPH_SEED)
 
 

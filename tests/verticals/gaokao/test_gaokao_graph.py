@@ -113,3 +113,21 @@ def test_save_and_load_round_trip(graph, tmp_path):
     loaded = load_graph(path)
     assert loaded.is_multigraph() and loaded.is_directed()
     assert graph_to_json(loaded) == graph_to_json(graph)
+
+
+def test_an_imported_graph_replaces_the_generated_one(tmp_path, monkeypatch):
+    """`VKIT_GAOKAO_GRAPH=DIR` (a `vkit kg import` output) is the graph the vertical trains on."""
+    from knowledge_graphs.io import save_graph
+    from verticals.gaokao import kg
+
+    generated = kg.gaokao_graph()
+    save_graph(generated, tmp_path / "graph.json")
+    monkeypatch.setenv(kg.GRAPH_ENV, str(tmp_path))
+    kg.gaokao_graph.cache_clear()
+    try:
+        imported = kg.gaokao_graph()
+        assert imported is not generated
+        assert imported.number_of_nodes() == generated.number_of_nodes()
+    finally:
+        monkeypatch.delenv(kg.GRAPH_ENV)
+        kg.gaokao_graph.cache_clear()
