@@ -3,6 +3,7 @@
     vkit app VERTICAL [--model RUN_OR_CHECKPOINT | --endpoint URL [--endpoint-model NAME]]
                       [--db URL] [--runs DIR] [--max-new-tokens N] [--server.port 8502 ...]
     vkit annotate [--db URL] [--export-dir DIR] [--session-hours H] [--server.port 8503 ...]
+    vkit loop VERTICAL [--db URL] [--run DIR] [--preset micro] [--rounds N] ...   (see apps.loop)
 
 Options Streamlit knows (``--server.port``, ``--server.address``, ``--server.headless``,
 ``--theme.base`` ...) pass through to ``streamlit run``; put them after ``VERTICAL``. The command is
@@ -37,7 +38,7 @@ class PassThroughParser(argparse.ArgumentParser):
 
 
 def register(subparsers) -> None:
-    """Add ``app`` and ``annotate`` to the ``vkit`` command line."""
+    """Add ``app``, ``annotate`` and ``loop`` to the ``vkit`` command line."""
     app = _add(subparsers, "app", "chat with a trained advisor (Streamlit): grounding, rule badges, feedback")
     app.add_argument("vertical")
     source = app.add_mutually_exclusive_group()
@@ -54,6 +55,9 @@ def register(subparsers) -> None:
     ann.add_argument("--export-dir")
     ann.add_argument("--session-hours", type=float)
     ann.set_defaults(fn=_annotate)
+    from apps.loop import add_loop_command  # light: the loop imports torch and the store only when it runs
+
+    add_loop_command(subparsers)
 
 
 def _add(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
