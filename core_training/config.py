@@ -8,7 +8,7 @@ The second half is vkit's schema (:class:`RunConfig`), whose defaults are the ti
 
 >>> cfg = resolve_run_config(cli_overrides=["sft.learning_rate=1e-4", "stages=cpt,sft"])
 >>> cfg.sft.learning_rate, cfg.stages, cfg.sft.max_steps
-(0.0001, ['cpt', 'sft'], 600)
+(0.0001, ['cpt', 'sft'], 180)
 >>> resolve_run_config(preset="micro").rlvr.num_generations
 2
 """
