@@ -35,6 +35,7 @@ def _context(stage: str, steps: int, base: str | None, out: Path, threads: int):
 
 def _plain_trainer(stage: str, ctx, steps: int, out: Path):
     """The plain library path: the TRL trainer with its defaults, only batch/steps/lengths matched."""
+    import torch
     from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
     from core_training.data import rl_dataset, sft_dataset
@@ -42,7 +43,8 @@ def _plain_trainer(stage: str, ctx, steps: int, out: Path):
     from core_training.rewards import reward_functions
 
     model, tok = load_causal_lm(ctx.input_path), load_tokenizer(ctx.input_path)
-    common = dict(output_dir=str(out / "plain"), max_steps=steps, logging_steps=1, report_to=[], save_strategy="no")
+    common = dict(output_dir=str(out / "plain"), max_steps=steps, logging_steps=1, report_to=[], save_strategy="no",
+                  use_cpu=not torch.cuda.is_available())  # the only change a CPU needs
     if stage == "sft":
         c = ctx.cfg.sft
         args = SFTConfig(**common, per_device_train_batch_size=c.per_device_batch_size, max_length=c.max_length)

@@ -91,12 +91,23 @@ def load_policy(ctx: StageContext, aux_loss: bool, freeze: bool = False):
     m = ctx.cfg.model
     model = load_causal_lm(weights_source(ctx), m.dtype, m.experts_implementation)
     if hasattr(model.config, "output_router_logits"):
-        model.config.output_router_logits = aux_loss  # the model adds router_aux_loss_coef * aux to its loss
+        # the model adds router_aux_loss_coef * aux to its loss; TRL reads `num_experts`, which DeepSeek-V3
+        # configs lack (they say n_routed_experts), so those train without the aux loss (logged by MoEMonitor)
+        model.config.output_router_logits = aux_loss and hasattr(model.config, "num_experts")
         model.config.router_aux_loss_coef = m.router_aux_loss_coef
     if freeze or m.freeze_router:
         freeze_router(model)
     peft = lora_config(model, ctx.cfg.lora) if ctx.cfg.lora.enabled else None
     return model, load_tokenizer(ctx.input_path), peft
+
+
+def aux_loss_coef(ctx: StageContext, model) -> float:
+    """The router aux-loss weight TRL should apply: 0 where TRL cannot compute it.
+
+    TRL reads ``config.num_experts``, which DeepSeek-V3 configs lack (``n_routed_experts``); those
+    models train without the aux loss (their expert load is still logged by :class:`MoEMonitor`).
+    """
+    return ctx.cfg.model.router_aux_loss_coef if hasattr(model.config, "num_experts") else 0.0
 
 
 def attach_logging(ctx: StageContext, trainer) -> MoEMonitor:

@@ -8,7 +8,7 @@ multi-turn dialog; other templates fall back to prompt-completion data (loss on 
 from trl import SFTConfig, SFTTrainer
 
 from core_training.data import prompt_messages, sft_dataset
-from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
+from core_training.stage import StageContext, aux_loss_coef, fit, load_policy, trainer_kwargs
 
 
 def _prompt_completion(ctx, examples):
@@ -24,7 +24,7 @@ def train(ctx: StageContext):
     examples = ctx.vertical.load_chains()
     marked = "{% generation %}" in (tokenizer.chat_template or "")
     dataset = sft_dataset(ctx.vertical, examples) if marked else _prompt_completion(ctx, examples)
-    args = SFTConfig(**trainer_kwargs(ctx, c), max_length=c.max_length, assistant_only_loss=marked,
-                     packing=c.packing, padding_free=c.packing)
+    args = SFTConfig(**trainer_kwargs(ctx, c), router_aux_loss_coef=aux_loss_coef(ctx, model),
+                     max_length=c.max_length, assistant_only_loss=marked, packing=c.packing, padding_free=c.packing)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft)
     return fit(ctx, trainer, tokenizer)
