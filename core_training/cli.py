@@ -3,7 +3,7 @@
     vkit run gaokao [--base PATH] [--preset micro] [--output DIR] [--config X.yaml] [key.sub=value ...]
     vkit eval CHECKPOINT --vertical gaokao [--mode grounded|closed_book]
     vkit base pretrain [--output DIR] [key=value ...]
-    vkit verticals
+    vkit verticals [--strict]
     vkit cards gaokao [--out data_cards]
 """
 
@@ -70,12 +70,29 @@ def _base(args) -> int:
 
 
 def _verticals(args) -> int:
-    from core_training.registry import get_vertical, list_verticals
+    """List every registered vertical; one that fails to load is shown with its error, not fatal.
 
-    for info in list_verticals():
-        v = get_vertical(info.name)
-        print(f"{info.name:12s} {info.source:28s} {v.description}")
-        print(f"{'':12s} rules: {', '.join(r.name for r in v.rules)}")
+    Exit status 0 even when some fail (it is a listing, like ``pip list``: a broken third-party
+    plugin must not hide the working verticals or break scripts that read the list); ``--strict``
+    exits 1 when any registration fails to load, for CI checks of an installation.
+    """
+    from core_training.registry import load_verticals
+
+    results = load_verticals()
+    for result in results:
+        info, v = result.info, result.vertical
+        if v is not None:
+            print(f"{info.name:12s} {info.source:28s} {v.description}")
+            print(f"{'':12s} rules: {', '.join(r.name for r in v.rules)}")
+        else:
+            print(f"{info.name:12s} {info.source:28s} BROKEN: cannot load {info.target}")
+            print(f"{'':12s} error: {result.error_line}")
+    broken = [r.info.name for r in results if r.vertical is None]
+    if broken:
+        hint = "" if args.strict else " (listing anyway; --strict exits 1)"
+        print(f"vkit: warning: {len(broken)} of {len(results)} verticals failed to load: {', '.join(broken)}{hint}",
+              file=sys.stderr)
+        return 1 if args.strict else 0
     return 0
 
 
@@ -119,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     cards.add_argument("vertical")
     cards.add_argument("--out", default="data_cards")
     cards.set_defaults(fn=_cards)
-    ls = sub.add_parser("verticals", help="list installed verticals")
+    ls = sub.add_parser("verticals", help="list installed verticals (broken ones with their error)")
+    ls.add_argument("--strict", action="store_true", help="exit 1 if any registered vertical fails to load")
     ls.set_defaults(fn=_verticals)
     for register in _command_plugins():
         register(sub)

@@ -24,6 +24,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import sys
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,47 @@ def list_verticals() -> list[VerticalInfo]:
     """All available verticals, sorted by name; in-repo entries whose module is absent are left out."""
     infos = _all_infos().values()
     return sorted((i for i in infos if i.source != "in-repo" or _module_exists(i.target)), key=lambda i: i.name)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One registration tried: the :class:`Vertical`, or why it could not be loaded."""
+
+    info: VerticalInfo
+    vertical: Vertical | None
+    error: BaseException | None = None
+
+    @property
+    def error_line(self) -> str:
+        """``ExceptionType: first line of the message`` plus where it was raised, e.g.
+        ``ModuleNotFoundError: No module named 'numpyy' (raised at vkit_k12/__init__.py:3)``."""
+        if self.error is None:
+            return ""
+        message = (str(self.error).strip().splitlines() or [""])[0]
+        line = f"{type(self.error).__name__}: {message}" if message else type(self.error).__name__
+        frames = traceback.extract_tb(self.error.__traceback__)
+        outside = [f for f in frames if "importlib" not in f.filename and not f.filename.startswith("<frozen")
+                   and f.filename != __file__]
+        if outside:
+            where = outside[-1]
+            line += f" (raised at {where.filename}:{where.lineno})"
+        return line
+
+
+def load_verticals() -> list[LoadResult]:
+    """Try to load every registered vertical (sorted by name), keeping the failures.
+
+    One broken registration (a third-party entry point whose module fails to import, a target that
+    is not a Vertical...) does not hide the others: its :class:`LoadResult` carries the exception.
+    A name clash between registrations still raises :class:`RegistryError`.
+    """
+    results = []
+    for info in list_verticals():
+        try:
+            results.append(LoadResult(info, get_vertical(info.name)))
+        except Exception as error:  # noqa: BLE001 - any failure of foreign code is reported, not raised
+            results.append(LoadResult(info, None, error))
+    return results
 
 
 def load_target(target: str) -> Any:

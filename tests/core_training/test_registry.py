@@ -110,3 +110,73 @@ def test_missing_attribute_names_the_target(fake_world, monkeypatch):
     monkeypatch.setitem(registry.IN_REPO, "half", "fake_verticals_mod:NOT_YET")
     with pytest.raises(AttributeError, match="target 'fake_verticals_mod:NOT_YET': .* has no attribute 'NOT_YET'"):
         get_vertical("half")
+
+
+# --------------------------------------------------------------------------- `vkit verticals` with a broken one
+
+
+def test_load_verticals_keeps_going_past_a_broken_registration(fake_world, monkeypatch, tmp_path):
+    (tmp_path / "vkit_fake_broken.py").write_text("import nonexistent_dependency_of_vkit_fake\nVERTICAL = None\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_world.append(FakeEntryPoint("broken", "vkit_fake_broken:VERTICAL", types.SimpleNamespace(name="vkit-broken")))
+    monkeypatch.setitem(registry.IN_REPO, "bad", "fake_verticals_mod:NOT_A_VERTICAL")
+    results = {r.info.name: r for r in registry.load_verticals()}
+    assert sorted(results) == ["bad", "broken", "legal", "toy"]
+    assert results["legal"].vertical.name == "legal" and results["toy"].error is None
+    line = results["broken"].error_line
+    assert line.startswith("ModuleNotFoundError: No module named 'nonexistent_dependency_of_vkit_fake'")
+    assert "vkit_fake_broken.py:1" in line  # where it was raised
+    assert results["bad"].error_line == "TypeError: fake_verticals_mod:NOT_A_VERTICAL (in-repo) is a dict, not a Vertical"
+
+
+def test_vkit_verticals_lists_the_others_and_shows_the_broken_one(fake_world, monkeypatch, tmp_path, capsys):
+    from core_training import cli
+    from core_training.cli import main
+
+    monkeypatch.setattr(cli, "_command_plugins", list)  # the fake entry points only know vkit.verticals
+
+    (tmp_path / "vkit_fake_broken.py").write_text("raise RuntimeError('plugin init failed\\nsecond line')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_world.append(FakeEntryPoint("broken", "vkit_fake_broken:VERTICAL", types.SimpleNamespace(name="vkit-broken")))
+    assert main(["verticals"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("broken") and "entry point vkit-broken" in lines[0]
+    assert "BROKEN: cannot load vkit_fake_broken:VERTICAL" in lines[0]
+    assert lines[1].split()[:4] == ["error:", "RuntimeError:", "plugin", "init"] and "second line" not in out
+    assert any(line.startswith("legal") for line in lines) and any(line.startswith("toy") for line in lines)
+    assert "1 of 3 verticals failed to load: broken" in err
+    assert main(["verticals", "--strict"]) == 1
+
+
+def test_vkit_verticals_strict_passes_when_all_load(fake_world, monkeypatch, capsys):
+    from core_training import cli
+    from core_training.cli import main
+
+    monkeypatch.setattr(cli, "_command_plugins", list)
+
+    assert main(["verticals", "--strict"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_vkit_verticals_with_a_broken_installed_distribution(tmp_path):
+    """A real (fake) distribution on the path: dist-info with a `vkit.verticals` entry point, module broken."""
+    import os
+    import subprocess
+
+    (tmp_path / "vkit_broken_demo").mkdir()
+    (tmp_path / "vkit_broken_demo" / "__init__.py").write_text("import vkit_missing_dependency_xyz\n")
+    info = tmp_path / "vkit_broken_demo-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: vkit-broken-demo\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[vkit.verticals]\nbrokendemo = vkit_broken_demo:VERTICAL\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    for name in ("VKIT_GAOKAO_GRAPH", "VKIT_AUTO_GRAPH", "VKIT_REALESTATE_GRAPH"):
+        env.pop(name, None)
+    proc = subprocess.run([sys.executable, "-m", "core_training.cli", "verticals"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "brokendemo   entry point vkit-broken-demo" in proc.stdout
+    assert "ModuleNotFoundError: No module named 'vkit_missing_dependency_xyz'" in proc.stdout
+    assert all(f"\n{name} " in "\n" + proc.stdout for name in ("gaokao", "auto", "realestate"))
+    assert "failed to load: brokendemo" in proc.stderr
