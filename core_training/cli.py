@@ -157,6 +157,7 @@ def _command_plugins() -> list:
 
 def main(argv: list[str] | None = None) -> int:
     from core_training.config import ConfigError
+    from core_training.contract import DataError
     from core_training.modeling import BaseNotFoundError
     from core_training.registry import RegistryError, UnknownVerticalError
 
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         args.overrides = [*args.overrides, *extra]  # key=value overrides may follow the options
     try:
         return args.fn(args)
-    except (ConfigError, BaseNotFoundError, UnknownVerticalError, RegistryError) as err:
+    except (ConfigError, DataError, BaseNotFoundError, UnknownVerticalError, RegistryError) as err:
         print(f"vkit: error: {err}", file=sys.stderr)
         return 2
 

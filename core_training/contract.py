@@ -54,6 +54,11 @@ class RuleResult:
 RuleFn = Callable[[str, Example], RuleResult]
 
 
+class DataError(ValueError):
+    """A vertical cannot build its data from what it was given, e.g. an imported knowledge graph that
+    is too small or lacks a field; the message names what is missing. ``vkit`` prints it as an error."""
+
+
 @dataclass(frozen=True)
 class Rule:
     """A named, weighted rule. ``fn(response, example) -> RuleResult`` must be pure."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
-from verticals.gaokao.kg import gaokao_index
+from verticals.gaokao.kg import HISTORY_YEARS, gaokao_index
 from verticals.gaokao.vocab import REACH_BELOW, SAFETY_ABOVE, margin_percent, tier_for_margin
 
 CORPUS_SEED = 7
@@ -67,7 +67,7 @@ def load_cpt_corpus() -> dict[str, list[str]]:
 
 
 def _pool_provinces(pool: str) -> tuple[str, ...]:
-    return gaokao_index().pools[pool]
+    return gaokao_index().pools.get(pool, ())
 
 
 def admission_texts(rng: random.Random, pool: str) -> list[str]:
@@ -78,34 +78,39 @@ def admission_texts(rng: random.Random, pool: str) -> list[str]:
     for group_id, province, track, year in rng.sample(keys, min(RECORDS_PER_POOL[pool], len(keys))):
         record = index.records[(group_id, province, track, year)]
         group, university = index.groups[group_id], index.university_of(group_id)
+        plan = "招生计划未公布" if record.get("plan") is None else f"计划招生{record['plan']}人"
         texts.append(f"{year}年，{university['name']}{group['name']}在{province}{track}录取最低分{record['min_score']}分，"
-                     f"最低位次{record['min_rank']}，计划招生{record['plan']}人。")
+                     f"最低位次{record['min_rank']}，{plan}。")
     return texts
 
 
 def table_texts(rng: random.Random, pool: str) -> list[str]:
-    """一分一段 excerpts: three consecutive scores with their 累计人数."""
+    """一分一段 excerpts: three consecutive scores with their 累计人数 (none from a table of under 3 scores)."""
     index = gaokao_index()
     texts = []
     for (province, year, track), table in sorted(index.tables.items()):
-        if province not in _pool_provinces(pool):
+        if province not in _pool_provinces(pool) or table["max_score"] - table["min_score"] < 2:
             continue
+        low = table["min_score"] + 2  # the excerpt's top score: the 20 best scores are left out when the table allows
+        high = table["max_score"] - 20 if table["max_score"] - 20 >= low else table["max_score"]
         for _ in range(TABLE_EXCERPTS_PER_TABLE):
-            top = rng.randint(table["min_score"] + 2, table["max_score"] - 20)
+            top = rng.randint(low, high)
             rows = "，".join(f"{s}分累计{table['ranks'][table['max_score'] - s]}人" for s in range(top, top - 3, -1))
             texts.append(f"{province}{year}年{track}一分一段：{rows}。")
     return texts
 
 
 def control_line_texts(pool: str) -> list[str]:
-    """One sentence per table listing its 批次 control lines."""
+    """One sentence per table listing the 批次 control lines the graph has for it (none: no sentence)."""
     index = gaokao_index()
     texts = []
     for (province, year, track) in sorted(index.tables):
         if province in _pool_provinces(pool):
-            lines = {b: index.batch_lines[(province, year, track, b)] for b in ("本科批", "特殊类型招生控制线", "专科批")}
-            texts.append(f"{year}年{province}{track}本科批控制线{lines['本科批']}分，"
-                         f"特殊类型招生控制线{lines['特殊类型招生控制线']}分，专科批控制线{lines['专科批']}分。")
+            lines = [f"{batch}{'' if batch.endswith('线') else '控制线'}{index.batch_lines[(province, year, track, batch)]}分"
+                     for batch in ("本科批", "特殊类型招生控制线", "专科批")
+                     if (province, year, track, batch) in index.batch_lines]
+            if lines:
+                texts.append(f"{year}年{province}{track}{'，'.join(lines)}。")
     return texts
 
 
@@ -126,18 +131,30 @@ def university_texts(pool: str) -> list[str]:
 
 
 def tier_texts(rng: random.Random, pool: str) -> list[str]:
-    """Worked 冲/稳/保 judgements: student rank vs a group's three-year mean rank."""
+    """Worked 冲/稳/保 judgements for the latest exam year: student rank vs a group's three-year mean rank.
+
+    Groups with no record in those three years are left out; one lacking a year names it (``缺2023年``)
+    and averages the others.
+    """
     index = gaokao_index()
+    if not index.exam_years:
+        return []
+    exam_year = index.exam_years[-1]
+    years = range(exam_year - HISTORY_YEARS, exam_year)
     keys = sorted({(g, p, t) for g, p, t, _ in index.records if p in _pool_provinces(pool)})
+    keys = [k for k in keys if any((*k, y) in index.records for y in years)]
     texts = []
     for group_id, province, track in rng.sample(keys, min(TIER_EXAMPLES_PER_POOL[pool], len(keys))):
-        ranks = [index.records[(group_id, province, track, y)]["min_rank"] for y in (2022, 2023, 2024)]
-        mean = round(sum(ranks) / 3)
+        ranks = [index.records[(group_id, province, track, y)]["min_rank"] for y in years
+                 if (group_id, province, track, y) in index.records]
+        missing = [y for y in years if (group_id, province, track, y) not in index.records]
+        mean = round(sum(ranks) / len(ranks))
         student = max(1, round(mean * rng.uniform(0.7, 1.4)))
         margin = margin_percent(mean, student)
         tier = tier_for_margin(margin)
         rule = {"冲": f"低于{REACH_BELOW}%", "保": f"高于{SAFETY_ABOVE}%", "稳": f"在{REACH_BELOW}%到{SAFETY_ABOVE}%之间"}[tier]
-        texts.append(f"{province}2025{track}考生位次{student}，{index.university_of(group_id)['name']}"
-                     f"{index.groups[group_id]['name']}近三年位次{'/'.join(map(str, ranks))}，均{mean}，"
+        gap = f"（缺{'、'.join(map(str, missing))}年）" if missing else ""
+        texts.append(f"{province}{exam_year}{track}考生位次{student}，{index.university_of(group_id)['name']}"
+                     f"{index.groups[group_id]['name']}近三年位次{'/'.join(map(str, ranks))}{gap}，均{mean}，"
                      f"差{margin:+d}%，{rule}，属于{tier}。")
     return texts

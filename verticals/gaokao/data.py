@@ -20,11 +20,12 @@ import random
 from functools import lru_cache
 from typing import Callable
 
-from knowledge_graphs.gaokao import EXAM_YEARS, rank_to_score
+from core_training.contract import DataError
+from knowledge_graphs.gaokao import rank_to_score
 from verticals.gaokao.experts import EXPERT_STYLES, write_gold_answer
 from verticals.gaokao.kg import gaokao_index
 from verticals.gaokao.perturb import HARD_PERTURBATIONS, PERTURBATIONS
-from verticals.gaokao.profile import SUBJECTS, StudentProfile
+from verticals.gaokao.profile import SUBJECTS, ProfileError, StudentProfile
 from verticals.gaokao.retriever import build_truth
 from verticals.gaokao.rubric import panel_score
 from verticals.gaokao.rules import RULES
@@ -34,6 +35,7 @@ SIZES = {"sft": 1000, "rl": 200, "pref": 300, "eval": 60}
 STYLE_WEIGHTS = {"全面": 0.4, "务实": 0.2, "贴心": 0.2, "简洁": 0.2}
 RANK_FRACTION_RANGE = (0.003, 0.6)
 MIN_FITTING_CANDIDATES = 3
+DRAWS_PER_QUESTION = 200  # sample_questions gives up after this many draws per wanted question (a graph too small)
 KNOWN_BAD_PER_KIND = 2
 PANEL_MARGIN = 0.05  # a rejected answer scores at least this much below the chosen one
 WISH_WORDS = {
@@ -59,12 +61,18 @@ TEMPLATES = (  # clauses joined by "，"; empty clauses are dropped
 
 
 def sample_profile(rng: random.Random, province: str) -> StudentProfile:
-    """A random student of ``province``: year, 科类, 选科, a score by rank fraction, and a wish."""
+    """A random student of ``province``: year, 科类, 选科, a score by rank fraction, and a wish.
+
+    Raises:
+        ProfileError: the graph has no 一分一段 table for the drawn year and 科类 (an imported graph).
+    """
     index = gaokao_index()
     spec = index.provinces[province]
-    year, track = rng.choice(EXAM_YEARS), rng.choice(spec["tracks"])
+    year, track = rng.choice(index.exam_years), rng.choice(spec["tracks"])
     subjects = sample_subjects(rng, spec["mode"], track)
-    table = index.tables[(province, year, track)]
+    table = index.tables.get((province, year, track))
+    if table is None:
+        raise ProfileError(f"no 一分一段 table for {province} {year} {track}")
     low, high = RANK_FRACTION_RANGE
     fraction = math.exp(rng.uniform(math.log(low), math.log(high)))
     score = rank_to_score(table, round(fraction * table["ranks"][-1]))
@@ -72,7 +80,8 @@ def sample_profile(rng: random.Random, province: str) -> StudentProfile:
     if roll < 0.5:
         field = rng.choice(HISTORY_FIELDS if track == "历史类" else sorted(WISH_WORDS))
     elif roll < 0.85:
-        city = rng.choice(sorted({u["city"] for u in index.universities.values() if u["pool"] == spec["pool"]}))
+        cities = sorted({u["city"] for u in index.universities.values() if u["pool"] == spec["pool"]})
+        city = rng.choice(cities) if cities else None
     return StudentProfile(province, year, track, score, subjects, field, city)
 
 
@@ -89,7 +98,7 @@ def sample_subjects(rng: random.Random, mode: str, track: str) -> tuple[str, ...
 def question_text(profile: StudentProfile, rng: random.Random) -> str:
     """The user's question in one of several wordings; ``parse_profile`` reads it back unchanged."""
     joined = "".join(profile.subjects)
-    say_this_year = profile.year == EXAM_YEARS[-1] and rng.random() < 0.1  # parser defaults to the latest year
+    say_this_year = profile.year == gaokao_index().exam_years[-1] and rng.random() < 0.1  # parser's default year
     values = {
         "province": profile.province,
         "year": "今年" if say_this_year else f"{profile.year}年",
@@ -117,27 +126,62 @@ def usable(truth: dict) -> bool:
     return len(fitting) >= MIN_FITTING_CANDIDATES and any(c["tier"] == "保" for c in fitting)
 
 
-def sample_questions(rng: random.Random, provinces: tuple[str, ...], count: int, seen: set) -> list[tuple[str, dict]]:
-    """``count`` (question, truth) pairs of distinct, usable student profiles; ``seen`` is updated."""
-    out = []
+def sample_questions(rng: random.Random, provinces: tuple[str, ...], count: int, seen: set,
+                     split: str = "?") -> list[tuple[str, dict]]:
+    """``count`` (question, truth) pairs of distinct, usable student profiles; ``seen`` is updated.
+
+    Raises:
+        DataError: ``DRAWS_PER_QUESTION * count`` draws did not give ``count`` usable questions (a graph
+            too small for the sizes); the message says what a usable question needs and what the graph has.
+    """
+    out, draws = [], 0
     while len(out) < count:
-        profile = sample_profile(rng, rng.choice(provinces))
+        draws += 1
+        if draws > DRAWS_PER_QUESTION * count:
+            raise DataError(_too_few_questions(provinces, split, len(out), count, draws - 1))
+        try:
+            profile = sample_profile(rng, rng.choice(provinces))
+        except ProfileError:
+            continue
         if profile in seen:
             continue
         text = question_text(profile, rng)
-        truth = build_truth(text)
+        try:
+            truth = build_truth(text)
+        except ProfileError:  # e.g. a score outside an imported table
+            continue
         if usable(truth):
             seen.add(profile)
             out.append((text, truth))
     return out
 
 
+def _too_few_questions(provinces: tuple[str, ...], split: str, got: int, count: int, draws: int) -> str:
+    index = gaokao_index()
+    offers = {f"{p} {t}": len(index.offers.get((p, t), ())) for p in provinces for t in index.provinces[p]["tracks"]}
+    tables = sorted(f"{p} {y} {t}" for p, y, t in index.tables if p in provinces and y in index.exam_years)
+    return (f"gaokao: only {got} of {count} usable {split} questions after {draws} draws from {'、'.join(provinces)} "
+            f"(exam years {list(index.exam_years)}). A usable question needs the exam year's 一分一段 table and at "
+            f"least {MIN_FITTING_CANDIDATES} 专业组 whose 选科 fits within the 冲/稳/保 rank windows, one of them a 保. "
+            f"The graph has 专业组 recruiting per province and 科类: {offers}; exam-year tables: {tables}. "
+            f"Import more 投档线 rows (more groups, the three years before the exam) or lower the dataset sizes.")
+
+
 @lru_cache(maxsize=1)
 def _questions() -> dict[str, list[tuple[str, dict]]]:
     """All splits' questions, drawn once from one seeded stream so profiles never repeat across splits."""
     rng, seen, index = random.Random(DATA_SEED), set(), gaokao_index()
+    if not index.exam_years:
+        raise DataError("gaokao: the graph has no exam year: a student of year Y needs Y's 一分一段 table and "
+                        "admission (投档线) records of the three years before it; tables: "
+                        f"{sorted({y for _, y, _ in index.tables})}, admissions: {sorted({k[3] for k in index.records})}")
+    missing = [pool for pool in ("train", "eval") if not index.pools.get(pool)]
+    if missing:
+        raise DataError(f"gaokao: the graph has no {' or '.join(missing)}-pool province; the eval set is held out by "
+                        "province (set options.eval_provinces: [湖北] in a mapping, and import at least one other "
+                        f"province for training); provinces: { {p: d['pool'] for p, d in index.provinces.items()} }")
     train, held_out = index.pools["train"], index.pools["eval"]
-    return {split: sample_questions(rng, held_out if split == "eval" else train, SIZES[split], seen)
+    return {split: sample_questions(rng, held_out if split == "eval" else train, SIZES[split], seen, split)
             for split in ("sft", "rl", "pref", "eval")}
 
 

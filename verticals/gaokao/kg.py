@@ -1,28 +1,33 @@
 """Cached access to the gaokao knowledge graph and the lookup tables the retriever needs.
 
-The graph is generated (``knowledge_graphs.gaokao.build_gaokao_graph``) on first use and indexed once
-per process; everything here is read-only.
+The graph is generated (``knowledge_graphs.gaokao.build_gaokao_graph``) on first use, or read from a
+`vkit kg import` directory named by ``$VKIT_GAOKAO_GRAPH``, and indexed once per process; everything
+here is read-only.
+
+Exam years come from the graph (:func:`exam_years_of`): a student of year Y needs Y's 一分一段 table
+and the admissions of Y-3..Y-1, so the exam years are the years with a table whose three preceding
+years hold the most admission years (all three in the generated graph: 2024 and 2025).
 
 >>> index = gaokao_index()
->>> index.provinces["广东"]["mode"], sorted(index.pools["eval"])
-('3+1+2', ['湖北'])
+>>> index.provinces["广东"]["mode"], sorted(index.pools["eval"]), index.exam_years
+('3+1+2', ['湖北'], (2024, 2025))
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Mapping
 
 import networkx as nx
 
 from knowledge_graphs.gaokao import build_gaokao_graph
+from verticals.graph_source import graph_from_env
 
 GRAPH_SEED = 0
 GRAPH_ENV = "VKIT_GAOKAO_GRAPH"  # a `vkit kg import` output directory (or its graph.json) to use instead
+HISTORY_YEARS = 3  # a student of year Y is advised from the admissions of Y-3..Y-1
 
 
 @lru_cache(maxsize=1)
@@ -32,13 +37,8 @@ def gaokao_graph() -> nx.MultiDiGraph:
     Usage with real tables: ``vkit kg import gaokao ... --out kg/gaokao`` then
     ``VKIT_GAOKAO_GRAPH=kg/gaokao vkit run gaokao`` (the run's data fingerprint changes with the graph).
     """
-    path = os.environ.get(GRAPH_ENV)
-    if path:
-        from knowledge_graphs.io import load_graph
-
-        source = Path(path)
-        return load_graph(source / "graph.json" if source.is_dir() else source)
-    return build_gaokao_graph(GRAPH_SEED)
+    imported = graph_from_env(GRAPH_ENV, "gaokao")
+    return imported if imported is not None else build_gaokao_graph(GRAPH_SEED)
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class GaokaoIndex:
         offers: (province, track) -> ids of the major groups recruiting there, sorted.
         records: (group id, province, track, year) -> admission edge attributes.
         cities: every city with a university, longest name first.
+        exam_years: the years a student may sit the exam in, from the graph (:func:`exam_years_of`).
     """
 
     provinces: Mapping[str, dict]
@@ -66,6 +67,7 @@ class GaokaoIndex:
     offers: Mapping[tuple, tuple[str, ...]]
     records: Mapping[tuple, dict]
     cities: tuple[str, ...]
+    exam_years: tuple[int, ...] = ()
 
     def university_of(self, group_id: str) -> dict:
         return self.universities[self.groups[group_id]["university"]]
@@ -87,10 +89,11 @@ def gaokao_index() -> GaokaoIndex:
     pools = defaultdict(list)
     for data in by_kind["province"].values():
         pools[data["pool"]].append(data["name"])
+    tables = {(d["province"], d["year"], d["track"]): d for d in by_kind["score_table"].values()}
     return GaokaoIndex(
         provinces={d["name"]: d for d in by_kind["province"].values()},
         pools={pool: tuple(names) for pool, names in pools.items()},
-        tables={(d["province"], d["year"], d["track"]): d for d in by_kind["score_table"].values()},
+        tables=tables,
         batch_lines={(d["province"], d["year"], d["track"], d["batch"]): d["score"]
                      for d in by_kind["batch_line"].values()},
         universities=by_kind["university"],
@@ -98,7 +101,24 @@ def gaokao_index() -> GaokaoIndex:
         offers={key: tuple(sorted(ids)) for key, ids in offers.items()},
         records=records,
         cities=tuple(sorted({d["city"] for d in by_kind["university"].values()}, key=lambda c: (-len(c), c))),
+        exam_years=exam_years_of({year for _, year, _ in tables}, {key[3] for key in records}),
     )
+
+
+def exam_years_of(table_years: set[int], admission_years: set[int]) -> tuple[int, ...]:
+    """Years Y with a 一分一段 table whose preceding ``HISTORY_YEARS`` hold the most admission years.
+
+    A complete graph gives the years with all three (a gap-free history); an imported graph with gaps
+    gives its best-covered years, and the retriever says which years a candidate lacks.
+
+    >>> exam_years_of({2021, 2022, 2023, 2024, 2025}, {2021, 2022, 2023, 2024, 2025})
+    (2024, 2025)
+    >>> exam_years_of({2024, 2025}, {2022, 2024}), exam_years_of({2025}, set())
+    ((2025,), ())
+    """
+    covered = {year: len(admission_years & set(range(year - HISTORY_YEARS, year))) for year in table_years}
+    best = max(covered.values(), default=0)
+    return tuple(sorted(year for year, count in covered.items() if count == best and count > 0))
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge_graphs.gaokao import EXAM_YEARS
 from verticals.gaokao.kg import gaokao_index
 
 SUBJECTS = ("物理", "化学", "生物", "历史", "地理", "政治", "技术")  # canonical order; 技术 only in 浙江
@@ -111,13 +110,16 @@ def find_province(text: str) -> str:
 
 
 def find_year(text: str) -> int:
-    """The exam year; the latest supported year when none is written."""
+    """The exam year; the latest supported year (the graph's exam years) when none is written."""
+    exam_years = gaokao_index().exam_years
+    if not exam_years:
+        raise ProfileError("知识图谱中没有可用的考试年份（需要当年一分一段表和前三年录取数据）")
     match = re.search(r"(?<!\d)(20\d\d)(?!\d)", text)
     if match is None:
-        return EXAM_YEARS[-1]
+        return exam_years[-1]
     year = int(match.group(1))
-    if year not in EXAM_YEARS:
-        raise ProfileError(f"暂只支持{'、'.join(map(str, EXAM_YEARS))}年的考生")
+    if year not in exam_years:
+        raise ProfileError(f"暂只支持{'、'.join(map(str, exam_years))}年的考生")
     return year
 
 

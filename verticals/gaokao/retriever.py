@@ -10,7 +10,10 @@ The deterministic work happens here, so the model only has to copy ids and digit
    then wish matches), plus, when one sits within ``MISFIT_MAX_MARGIN`` of the student's rank, the
    closest group whose 选科 does *not* fit: a tempting match the advisor has to notice and skip.
 
-Tier windows keep clear of the thresholds (-5 / 10), so every listed tier is unambiguous. Candidates
+With an imported graph a group may lack a year's admission record: its mean is over the years it has,
+its line says which are missing (``缺2023年``), and a group with none of the three years is left out
+(the facts say how many). Tier windows keep clear of the thresholds (-5 / 10), so every listed tier
+is unambiguous. Candidates
 are numbered by mean rank, hence listed 冲 -> 稳 -> 保. Because universities of the eval pool recruit
 only in the eval province, an eval student's candidates come from eval-pool universities only.
 The text is terse (yearly ranks only for 波动大 groups) so prompt and answer fit a small window.
@@ -29,14 +32,13 @@ The text is terse (yearly ranks only for 波动大 groups) so prompt and answer 
 
 from __future__ import annotations
 
-from verticals.gaokao.kg import gaokao_index
+from verticals.gaokao.kg import HISTORY_YEARS, gaokao_index
 from verticals.gaokao.profile import ProfileError, StudentProfile, parse_profile
 from verticals.gaokao.vocab import RISKS, TIERS, is_volatile, margin_percent, tier_for_margin
 
 TIER_WINDOWS = {"冲": (-40, -8), "稳": (-3, 8), "保": (13, 60)}  # margins (%) a listed candidate may have
 TIER_TARGETS = {"冲": -15, "稳": 2, "保": 25}  # preferred margin inside each window
 PER_TIER = {"冲": 1, "稳": 2, "保": 1}  # fitting candidates listed per tier (at most)
-HISTORY_YEARS = 3
 MISFIT_MAX_MARGIN = 2  # a non-fitting group is listed only when it is this close to the student's rank
 
 
@@ -70,7 +72,9 @@ def lookup(user_text: str) -> tuple[StudentProfile, int, list[dict]]:
 
 def student_rank(profile: StudentProfile) -> int:
     """位次 of the student's score in the exam year's table."""
-    table = gaokao_index().tables[(profile.province, profile.year, profile.track)]
+    table = gaokao_index().tables.get((profile.province, profile.year, profile.track))
+    if table is None:
+        raise ProfileError(f"缺少{profile.province}{profile.year}年{profile.track}的一分一段表")
     if profile.score > table["max_score"]:
         raise ProfileError(f"{profile.score}分高于{profile.province}{profile.year}年{profile.track}最高分")
     if profile.score < table["min_score"]:
@@ -78,24 +82,50 @@ def student_rank(profile: StudentProfile) -> int:
     return table["ranks"][table["max_score"] - profile.score]
 
 
+def history(group_id: str, profile: StudentProfile) -> tuple[list[int], list[int]]:
+    """(minimum ranks of the years the group has, years it lacks) over the three years before the exam."""
+    index, ranks, missing = gaokao_index(), [], []
+    for year in range(profile.year - HISTORY_YEARS, profile.year):
+        record = index.records.get((group_id, profile.province, profile.track, year))
+        if record is None:
+            missing.append(year)
+        else:
+            ranks.append(record["min_rank"])
+    return ranks, missing
+
+
 def all_groups(profile: StudentProfile, rank: int) -> list[dict]:
-    """Every group recruiting in the student's province and 科类, with its three-year statistics."""
+    """Every group recruiting in the student's province and 科类 with at least one admission year of the
+    three before the exam, with its statistics over the years it has.
+
+    A row gets ``missing_years`` only when it lacks some (never with the generated graph).
+    """
     index = gaokao_index()
-    years = range(profile.year - HISTORY_YEARS, profile.year)
     rows = []
     for group_id in index.offers.get((profile.province, profile.track), ()):
         group, university = index.groups[group_id], index.university_of(group_id)
-        ranks = [index.records[(group_id, profile.province, profile.track, y)]["min_rank"] for y in years]
+        ranks, missing = history(group_id, profile)
+        if not ranks:
+            continue
         avg_rank = round(sum(ranks) / len(ranks))
         margin = margin_percent(avg_rank, rank)
-        rows.append({
+        row = {
             "group_id": group_id, "university": university["name"], "group": group["name"],
             "city": university["city"], "field": group["field"], "subjects_required": group["subjects"],
             "ranks": ranks, "avg_rank": avg_rank, "margin": margin, "tier": tier_for_margin(margin),
             "subject_ok": set(group["subjects"]) <= set(profile.subjects), "volatile": is_volatile(ranks),
             "wish_match": group["field"] == profile.wish_field or university["city"] == profile.wish_city,
-        })
+        }
+        if missing:
+            row["missing_years"] = missing
+        rows.append(row)
     return rows
+
+
+def groups_without_history(profile: StudentProfile) -> int:
+    """How many groups recruiting in the student's province and 科类 have no record in the three years."""
+    offers = gaokao_index().offers.get((profile.province, profile.track), ())
+    return sum(1 for group_id in offers if not history(group_id, profile)[0])
 
 
 def select_candidates(profile: StudentProfile, rank: int) -> list[dict]:
@@ -146,6 +176,9 @@ def format_facts(profile: StudentProfile, rank: int, candidates: list[dict]) -> 
         f"候选（{first}-{last}最低位次均值）：",
     ]
     lines += [format_candidate(c) for c in candidates]
+    unlisted = groups_without_history(profile)
+    if unlisted:
+        lines.append(f"另有{unlisted}个专业组{first}-{last}无录取记录，未列入候选。")
     if not any(c["subject_ok"] and c["tier"] == "保" for c in candidates):
         lines.append("提示：没有找到选科符合的保底专业组，请谨慎填报并咨询老师。")
     return "\n".join(lines)
@@ -154,11 +187,18 @@ def format_facts(profile: StudentProfile, rank: int, candidates: list[dict]) -> 
 def format_candidate(c: dict) -> str:
     """One candidate line, e.g. ``[1] 江城大学 计算机类组 均10377 差-16%``.
 
-    A misfit adds ``选科不符(需物理+化学)``; a volatile group adds ``波动大`` with its three yearly ranks.
+    A misfit adds ``选科不符(需物理+化学)``; a group lacking a year's record adds ``缺2023年`` (its mean
+    is over the other years); a volatile group adds ``波动大`` with its yearly ranks.
+
+    >>> format_candidate({"id": 2, "university": "甲大学", "group": "法学类组", "avg_rank": 23589, "margin": -1,
+    ...                   "subject_ok": True, "volatile": False, "missing_years": [2023]})
+    '[2] 甲大学 法学类组 均23589 差-1% 缺2023年'
     """
     text = f"[{c['id']}] {c['university']} {c['group']} 均{c['avg_rank']} 差{c['margin']:+d}%"
     if not c["subject_ok"]:
         text += f" 选科不符(需{'+'.join(c['subjects_required'])})"
+    if c.get("missing_years"):
+        text += f" 缺{'、'.join(map(str, c['missing_years']))}年"
     if c["volatile"]:
         text += f" 波动大({'/'.join(str(r) for r in c['ranks'])})"
     return text
