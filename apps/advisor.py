@@ -13,8 +13,8 @@ as a table and its report sections (:mod:`apps.panels`), one badge per rule of t
 verdict and reason (``core_training.rewards.check``, with ``truth`` from the vertical's own
 ``build_truth`` where its retriever module has one), and feedback (thumbs, rubric scores, a
 suggested correction) written to the feedback store (:class:`apps.store.Store`) with the question,
-the facts, the answer, the model id and the verdicts. A correction becomes an annotation task in
-``vkit annotate``.
+the dialog the model answered (a multi-turn vertical's whole conversation), the facts, the answer,
+the model id and the verdicts. A correction becomes an annotation task in ``vkit annotate``.
 
 Options also come from the environment (``VKIT_ADVISOR_VERTICAL``, ``_MODEL``, ``_ENDPOINT``,
 ``_ENDPOINT_MODEL``, ``_DB``, ``_RUNS``, ``_MAX_NEW_TOKENS``). Tests and embedding code may put a
@@ -206,7 +206,8 @@ def feedback(vertical: Vertical, turn: dict, index: int, store) -> None:
     def save(**labels) -> None:
         try:
             fid = store.add_feedback(vertical.name, turn["question"], turn["content"], facts=turn["facts"],
-                                     model_id=turn["model_id"], verdicts=turn["verdicts"], **labels)
+                                     model_id=turn["model_id"], verdicts=turn["verdicts"],
+                                     messages=turn.get("messages"), **labels)
         except Exception as exc:  # noqa: BLE001 - e.g. the database went away: say so, keep the chat
             st.error(f"Feedback was not saved: {type(exc).__name__}: {exc}")
             return
@@ -286,8 +287,8 @@ def ask(vertical: Vertical, chain, model_id: str, question: str) -> None:
     answer = answer if isinstance(answer, str) else "".join(map(str, answer))
     truth, note = live_truth(vertical, dialog)
     turns.append({"role": "assistant", "content": answer.strip(), "facts": got.get("facts", ""),
-                  "question": user_text(dialog), "model_id": model_id, "truth": truth, "truth_note": note,
-                  "verdicts": verdicts(vertical, answer.strip(), dialog, truth)})
+                  "question": user_text(dialog), "messages": dialog, "model_id": model_id, "truth": truth,
+                  "truth_note": note, "verdicts": verdicts(vertical, answer.strip(), dialog, truth)})
     st.rerun()
 
 

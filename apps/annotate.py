@@ -290,7 +290,7 @@ def users_tab(store: Store) -> None:
             st.error(str(exc))
         else:
             st.success(f"Created {role} {username!r}.")
-    st.table([{"username": u.username, "role": u.role} for u in store.users()])
+    st.table([{"username": u.username, "role": u.role, "kind": u.kind} for u in store.users()])
 
 
 def _fmt(value: float) -> str:

@@ -11,11 +11,13 @@ One round:
 2. **sample**: two answers at ``--temperature`` to each of ``--prompts`` RL prompts (the next ones no
    earlier loop in this store used), one pairwise task per prompt (``Store.create_tasks_from_samples``);
 3. **annotate**: the panel of ``make_panel(vertical, n=3)`` (lenient to strict, different noise) are
-   the users ``sim-<vertical>-annotator-<i>``; each task gets ``--k`` of them (``Store.assign``), and each
-   reads its assignments and submits a preference plus rubric scores for both answers with
-   ``Store.assignments_for`` / ``Store.submit_annotation``, the calls the annotation app makes for a human;
+   the users ``sim-<vertical>-annotator-<i>`` (accounts of kind ``simulated``); each task gets ``--k``
+   of them (``Store.assign``), and each reads its assignments and submits a preference plus rubric
+   scores for both answers with ``Store.assignments_for`` / ``Store.submit_annotation``, the calls the
+   annotation app makes for a human;
 4. **export**: ``export_preferences`` writes ``ROUND/preferences.jsonl`` and its data card: every
    complete majority-vote pair of the vertical in the store (earlier rounds and human labels count);
+   the card says which labels came from the simulated panel (from the annotators' account kind);
 5. **train**: ``run_pipeline`` with stages ``rm,rlhf`` (or ``dpo``) from the current model into ``ROUND``;
 6. **promote** the candidate only if its grounded all-rules pass rate did not drop *and* the held-out
    judge (``make_judge``, which the panel never was) prefers it to the current model on the eval set
@@ -214,12 +216,16 @@ def sample_pairs(model_path: Path, vertical, examples: Sequence, cfg, temperatur
 
 
 def panel_users(store, panel) -> list[str]:
-    """The panel as annotator accounts ``sim-<annotator name>`` (created once; nobody logs in as them)."""
-    existing = {u.username for u in store.users()}
+    """The panel as annotator accounts ``sim-<annotator name>`` of kind ``simulated`` (created once; nobody
+    logs in as them). The kind is what lets an export's data card say its labels are simulated."""
+    existing = {u.username: u for u in store.users()}
     names = [SIM_PREFIX + a.name for a in panel]
     for name in names:
         if name not in existing:
-            store.create_user(name, secrets.token_urlsafe(24), role="annotator")
+            store.create_user(name, secrets.token_urlsafe(24), role="annotator", kind="simulated")
+        elif existing[name].kind != "simulated":
+            raise LoopError(f"account {name!r} exists but is not a simulated account: "
+                            "the panel will not label under it")
     return names
 
 
@@ -367,8 +373,8 @@ def run_round(opts: LoopOptions, vertical, store, current: Path, round_dir: Path
     task_ids = label_round(store, vertical, pairs, examples, opts.k, opts.panel_size, round_dir.name)
     agreement = round_agreement(store, vertical.name, task_ids)
     export = export_preferences(store, vertical.name, round_dir / "preferences.jsonl")
-    print(f"[loop] round {number}: {len(task_ids)} tasks labelled, {export.rows} pairs exported to {export.path}",
-          flush=True)
+    print(f"[loop] round {number}: {len(task_ids)} tasks labelled, {export.rows} pairs exported to {export.path} "
+          f"(labels: {export.label_source})", flush=True)
     report, cfg = train_candidate(opts, vertical, current, round_dir, load_rows(export.path))
     before, after = outcome(report, cfg, vertical, opts.method)
     promoted, reason = should_promote(before["grounded/all_rules_pass"], after["grounded/all_rules_pass"],
@@ -380,7 +386,7 @@ def run_round(opts: LoopOptions, vertical, store, current: Path, round_dir: Path
               "agreement": agreement, "tasks": len(task_ids), "task_ids": task_ids, "k": opts.k,
               "annotations": annotations, "annotators": panel_names(vertical, opts.panel_size), "db": store.url,
               "export": {"path": str(export.path), "card": str(export.card_path), "rows": export.rows,
-                         "counts": export.counts},
+                         "counts": export.counts, "label_source": export.label_source},
               "wall_seconds": round(time.time() - started, 1)}
     atomic_write_json(round_dir / REPORT, _json_safe(result))
     return result

@@ -9,7 +9,12 @@ of :mod:`apps.store_records`.
 
 Resubmitting an annotation *updates* it (the annotator corrects a mistake): the row keeps its id and
 ``created_at``, gets the new labels, ``updated_at`` and ``revision + 1``. The upsert is one atomic
-statement, so racing resubmissions of one assignment still leave exactly one row.
+statement, so racing resubmissions of one assignment still leave exactly one row. An annotator or
+admin amends an advisor feedback row's labels (thumbs, rubric, correction) with
+:meth:`Store.update_feedback`, which records who did it and when.
+
+Every account has a ``kind``: ``human``, or ``simulated`` for the panel ``vkit loop`` labels with.
+Simulated accounts, and only they, are named ``sim-...``, so exports can say whose labels they hold.
 
 Manage users from a shell (the password is read from the terminal, or stdin with ``--password-stdin``)::
 
@@ -58,12 +63,15 @@ from apps.store_records import (
     Annotation, Assignment, Feedback, LabelledTask, Progress, Session, Task, User, as_utc, check_messages,
     check_pair_rubric, check_scores, json_safe,
 )
-from apps.store_schema import PREFERENCES, ROLES, SCHEMA_VERSION, TABLES, current_version, upgrade
+from apps.store_schema import (
+    KINDS, PREFERENCES, ROLES, SCHEMA_VERSION, SIMULATED_PREFIX, TABLES, current_version, upgrade,
+)
 
 DEFAULT_URL = "sqlite:///annotations.db"
 DEFAULT_SESSION_TTL = timedelta(hours=8)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+FEEDBACK_EDITABLE = ("thumbs", "rubric", "correction")  # what update_feedback may change
 
 users, sessions, feedback_t, tasks_t, assignments_t, annotations_t = (
     TABLES.tables[n] for n in ("users", "sessions", "feedback", "tasks", "assignments", "annotations")
@@ -174,25 +182,35 @@ class Store:
 
     # ----------------------------------------------------------------------- users and sessions
 
-    def create_user(self, username: str, password: str, role: str = "annotator") -> User:
-        """Add a user. Raises ValueError on a bad name, role or short password, or a taken name."""
+    def create_user(self, username: str, password: str, role: str = "annotator", kind: str = "human") -> User:
+        """Add a user. ``kind="simulated"`` is for ``vkit loop``'s panel: such names, and only they, start ``sim-``.
+
+        Raises ValueError on a bad name, role, kind or short password, or a taken name.
+        """
         if not _USERNAME.match(username):
             raise ValueError(f"username {username!r}: use 1-64 letters, digits, '_', '.', '-'")
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if (kind == "simulated") != username.lower().startswith(SIMULATED_PREFIX):
+            raise ValueError(f"username {username!r}: simulated accounts, and only they, "
+                             f"start with {SIMULATED_PREFIX!r}")
         if len(password) < MIN_PASSWORD_LENGTH:
             raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
         try:
             with self._write() as conn:
                 uid = conn.execute(users.insert().values(
-                    username=username, role=role, password_hash=hash_password(password), created_at=_now()
+                    username=username, role=role, kind=kind, password_hash=hash_password(password),
+                    created_at=_now()
                 ).returning(users.c.id)).scalar_one()
         except sa.exc.IntegrityError as exc:
             raise ValueError(f"username {username!r} is taken") from exc
-        return User(uid, username, role)
+        return User(uid, username, role, kind)
 
     def users(self, role: str | None = None) -> list[User]:
-        query = sa.select(users.c.id, users.c.username, users.c.role).order_by(users.c.username)
+        query = (sa.select(users.c.id, users.c.username, users.c.role, users.c.kind)
+                 .order_by(users.c.username))
         if role is not None:
             query = query.where(users.c.role == role)
         with self._read() as conn:
@@ -205,7 +223,9 @@ class Store:
         if row is None:
             verify_password(password, DUMMY_HASH)
             return None
-        return User(row["id"], row["username"], row["role"]) if verify_password(password, row["password_hash"]) else None
+        if not verify_password(password, row["password_hash"]):
+            return None
+        return User(row["id"], row["username"], row["role"], row["kind"])
 
     def create_session(self, username: str, ttl: timedelta = DEFAULT_SESSION_TTL) -> str:
         """A new session token for ``username``, valid for ``ttl``; expired sessions are purged."""
@@ -223,13 +243,13 @@ class Store:
         """The live session for ``token``; None when unknown, ended or expired."""
         if not token:
             return None
-        query = (sa.select(users.c.id, users.c.username, users.c.role, sessions.c.expires_at)
+        query = (sa.select(users.c.id, users.c.username, users.c.role, users.c.kind, sessions.c.expires_at)
                  .join(users, users.c.id == sessions.c.user_id).where(sessions.c.token_hash == token_hash(token)))
         with self._read() as conn:
             row = conn.execute(query).first()
         if row is None or as_utc(row.expires_at) <= _now():
             return None
-        return Session(User(row.id, row.username, row.role), as_utc(row.expires_at))
+        return Session(User(row.id, row.username, row.role, row.kind), as_utc(row.expires_at))
 
     def end_session(self, token: str) -> None:
         with self._write() as conn:
@@ -246,25 +266,62 @@ class Store:
 
     def add_feedback(self, vertical: str, question: str, answer: str, *, facts: str = "", model_id: str = "",
                      verdicts: Mapping[str, Any] | None = None, thumbs: int | None = None,
-                     rubric: Mapping[str, float] | None = None, correction: str = "") -> int:
+                     rubric: Mapping[str, float] | None = None, correction: str = "",
+                     messages: Sequence[Mapping[str, str]] | None = None) -> int:
         """Record one advisor answer and what the user thought of it; returns the feedback id.
 
         ``verdicts`` are the rule results shown as guardrail badges (``RuleResult`` objects or dicts).
+        ``messages`` is the dialog the answer replies to (user/assistant turns ending with the user's;
+        a multi-turn vertical's whole conversation); without it, the one user turn ``question``.
         """
         if thumbs not in (None, -1, 1):
             raise ValueError(f"thumbs must be -1, 1 or None, got {thumbs!r}")
-        values = dict(vertical=vertical, question=question, answer=answer, facts=facts, model_id=model_id,
-                      verdicts=json_safe(verdicts or {}), thumbs=thumbs, rubric=check_scores(rubric),
+        dialog = check_messages(list(messages) if messages is not None else [{"role": "user", "content": question}])
+        values = dict(vertical=vertical, question=question, messages=dialog, answer=answer, facts=facts,
+                      model_id=model_id, verdicts=json_safe(verdicts or {}), thumbs=thumbs, rubric=check_scores(rubric),
                       correction=correction.strip(), created_at=_now())
         with self._write() as conn:
             return conn.execute(feedback_t.insert().values(**values).returning(feedback_t.c.id)).scalar_one()
 
     def feedback(self, vertical: str | None = None) -> list[Feedback]:
-        query = sa.select(feedback_t).order_by(feedback_t.c.id)
+        query = _feedback_query().order_by(feedback_t.c.id)
         if vertical is not None:
             query = query.where(feedback_t.c.vertical == vertical)
         with self._read() as conn:
-            return [Feedback(**{**row, "created_at": as_utc(row["created_at"])}) for row in conn.execute(query).mappings()]
+            return [_feedback(row) for row in conn.execute(query).mappings()]
+
+    def update_feedback(self, feedback_id: int, username: str, **changes: Any) -> Feedback:
+        """``username`` (an annotator or admin) amends the labels of one feedback row; returns it as amended.
+
+        Only ``thumbs`` (-1, 1 or None), ``rubric`` (``{dimension: score in [0, 1]}``, replacing the
+        old scores) and ``correction`` may change; the row records who changed it and when. One
+        transaction: every change is checked first, and either all of them land or none does.
+
+        Raises:
+            ValueError: no change, a field that cannot change, a bad value (the message names the
+                field), or a new correction for feedback that already became an annotation task.
+            KeyError: no such feedback or user.
+        """
+        if unknown := sorted(set(changes) - set(FEEDBACK_EDITABLE)):
+            raise ValueError(f"feedback field(s) {', '.join(map(repr, unknown))} cannot be updated; "
+                             f"allowed: {', '.join(FEEDBACK_EDITABLE)}")
+        if not changes:
+            raise ValueError(f"nothing to update: pass one or more of {', '.join(FEEDBACK_EDITABLE)}")
+        values = _check_feedback_labels(changes)
+        with self._write() as conn:
+            uid = self._user_id(conn, username)
+            row = conn.execute(sa.select(feedback_t.c.correction).where(feedback_t.c.id == feedback_id)
+                               .with_for_update()).first()
+            if row is None:
+                raise KeyError(f"no feedback {feedback_id}")
+            if "correction" in values and values["correction"] != row.correction:
+                task = conn.execute(sa.select(tasks_t.c.id).where(tasks_t.c.feedback_id == feedback_id)).scalar()
+                if task is not None:
+                    raise ValueError(f"correction: feedback {feedback_id} already became annotation task {task}; "
+                                     "its correction can no longer change")
+            conn.execute(feedback_t.update().where(feedback_t.c.id == feedback_id)
+                         .values(**values, updated_at=_now(), updated_by=uid))
+            return _feedback(conn.execute(_feedback_query().where(feedback_t.c.id == feedback_id)).mappings().one())
 
     # ----------------------------------------------------------------------- tasks
 
@@ -277,7 +334,8 @@ class Store:
         """
         query = (sa.select(feedback_t).where(feedback_t.c.correction != "")
                  .where(feedback_t.c.id.not_in(sa.select(tasks_t.c.feedback_id).where(tasks_t.c.feedback_id.is_not(None))))
-                 .order_by(feedback_t.c.id))
+                 .order_by(feedback_t.c.id)
+                 .with_for_update(of=feedback_t))  # PostgreSQL: no update_feedback changes a correction meanwhile
         if vertical is not None:
             query = query.where(feedback_t.c.vertical == vertical)
         if feedback_ids is not None:
@@ -288,8 +346,9 @@ class Store:
                 swapped = _a_b_swapped("feedback", fb["id"])
                 a, b = (fb["correction"], fb["answer"]) if swapped else (fb["answer"], fb["correction"])
                 sides = "A=correction B=model" if swapped else "A=model B=correction"
-                created.append(self._insert_task(conn, fb["vertical"], [{"role": "user", "content": fb["question"]}],
-                                                 a, b, fb["facts"], f"feedback:{fb['id']} {sides} model={fb['model_id']}",
+                messages = fb["messages"] or [{"role": "user", "content": fb["question"]}]
+                created.append(self._insert_task(conn, fb["vertical"], messages, a, b, fb["facts"],
+                                                 f"feedback:{fb['id']} {sides} model={fb['model_id']}",
                                                  guidelines, feedback_id=fb["id"]))
         return created
 
@@ -444,6 +503,40 @@ class Store:
                     if a.annotation is not None:
                         done[a.task.id].append(a.annotation)
         return [LabelledTask(t, tuple(assigned[tid]), tuple(done[tid])) for tid, t in tasks.items()]
+
+
+def _feedback_query() -> sa.Select:
+    editor = users.alias("editor")
+    return (sa.select(*[c for c in feedback_t.c if c.name != "updated_by"], editor.c.username.label("updated_by"))
+            .select_from(feedback_t).outerjoin(editor, editor.c.id == feedback_t.c.updated_by))
+
+
+def _feedback(row: Mapping[str, Any]) -> Feedback:
+    return Feedback(**{**row, "created_at": as_utc(row["created_at"]), "updated_at": as_utc(row["updated_at"])})
+
+
+def _check_feedback_labels(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked column values for :meth:`Store.update_feedback`; each error names its field."""
+    values: dict[str, Any] = {}
+    if "thumbs" in changes:
+        thumbs = changes["thumbs"]
+        if isinstance(thumbs, bool) or thumbs not in (None, -1, 1):
+            raise ValueError(f"thumbs must be -1, 1 or None, got {thumbs!r}")
+        values["thumbs"] = thumbs
+    if "rubric" in changes:
+        rubric = changes["rubric"]
+        if rubric is not None and not isinstance(rubric, Mapping):
+            raise ValueError(f"rubric must be a mapping of dimension to score, got {type(rubric).__name__}")
+        try:
+            values["rubric"] = check_scores(rubric)
+        except ValueError as exc:
+            raise ValueError(f"rubric: {exc}") from None
+    if "correction" in changes:
+        correction = changes["correction"]
+        if not isinstance(correction, str):
+            raise ValueError(f"correction must be a string, got {type(correction).__name__}")
+        values["correction"] = correction.strip()
+    return values
 
 
 def _assignment_query() -> sa.Select:

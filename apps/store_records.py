@@ -11,9 +11,12 @@ from typing import Any, Mapping
 
 @dataclass(frozen=True)
 class User:
+    """An account; ``kind`` is ``human`` or ``simulated`` (``vkit loop``'s panel, names ``sim-...``)."""
+
     id: int
     username: str
     role: str
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,17 @@ class Session:
 
 @dataclass(frozen=True)
 class Feedback:
-    """One advisor answer a user rated: ``verdicts`` are the rule results, ``rubric`` flat scores."""
+    """One advisor answer a user rated: ``verdicts`` are the rule results, ``rubric`` flat scores.
+
+    ``messages`` is the dialog the advisor answered (user/assistant turns, ending with the user's);
+    ``question`` its user side as text. ``updated_by``/``updated_at``: who last amended the labels
+    (:meth:`apps.store.Store.update_feedback`), None if nobody did.
+    """
 
     id: int
     vertical: str
     question: str
+    messages: list
     facts: str
     answer: str
     model_id: str
@@ -37,6 +46,8 @@ class Feedback:
     rubric: dict
     correction: str
     created_at: datetime
+    updated_at: datetime | None
+    updated_by: str | None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ History:
 - v1: users, sessions, feedback, tasks, assignments, annotations (one per assignment).
 - v2: ``annotations.revision`` (how many times it was resubmitted) and ``annotations.updated_at``,
   backfilled from ``created_at``.
+- v3: ``feedback.messages`` (the dialog the advisor answered, so a multi-turn vertical keeps it),
+  backfilled as the one user turn ``question``; ``feedback.updated_at`` and ``feedback.updated_by``
+  (who last amended the labels, :meth:`apps.store.Store.update_feedback`); ``users.kind``, ``human``
+  or ``simulated`` (the accounts ``vkit loop``'s simulated panel labels with), backfilled as
+  ``simulated`` for the ``sim-`` accounts earlier loops created and ``human`` for everyone else.
 
 To change the schema: edit ``TABLES``, append a migration, bump nothing else (``SCHEMA_VERSION`` is
 ``len(MIGRATIONS)``), and add a test that upgrades a database of the previous version.
@@ -25,6 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 ROLES = ("annotator", "admin")
+KINDS = ("human", "simulated")  # who is behind an account: a person, or vkit loop's simulated panel
+SIMULATED_PREFIX = "sim-"  # simulated accounts, and only they, have names starting with this (any case)
 PREFERENCES = ("a", "b", "tie")
 _PG_MIGRATION_LOCK = 0x766B6974  # "vkit": serialises concurrent upgrades of one PostgreSQL database
 
@@ -124,7 +131,20 @@ def _migrate_v2(conn: Connection) -> None:
     conn.exec_driver_sql("UPDATE annotations SET updated_at = created_at")
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_v1, 2: _migrate_v2}
+def _migrate_v3(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE feedback ADD COLUMN messages JSON NOT NULL DEFAULT '[]'")
+    conn.exec_driver_sql("ALTER TABLE feedback ADD COLUMN updated_at TIMESTAMP WITH TIME ZONE")
+    conn.exec_driver_sql("ALTER TABLE feedback ADD COLUMN updated_by INTEGER REFERENCES users (id)")
+    pg = conn.dialect.name == "postgresql"
+    array, obj = ("json_build_array", "json_build_object") if pg else ("json_array", "json_object")
+    one_turn = f"{array}({obj}('role', 'user', 'content', question))"
+    conn.exec_driver_sql(f"UPDATE feedback SET messages = {one_turn}")
+    conn.exec_driver_sql("ALTER TABLE users ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT 'human' "
+                         "CONSTRAINT ck_users_kind CHECK (kind IN ('human', 'simulated'))")
+    conn.execute(sa.text("UPDATE users SET kind = 'simulated' WHERE lower(username) LIKE :sim"), {"sim": "sim-%"})
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_v1, 2: _migrate_v2, 3: _migrate_v3}
 SCHEMA_VERSION = len(MIGRATIONS)
 
 TABLES = sa.MetaData()
@@ -134,6 +154,19 @@ sa.Table(  # v2
     "annotations", TABLES,
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
     _ts("updated_at", nullable=True),
+    extend_existing=True,
+)
+sa.Table(  # v3
+    "feedback", TABLES,
+    sa.Column("messages", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
+    _ts("updated_at", nullable=True),
+    sa.Column("updated_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    extend_existing=True,
+)
+sa.Table(  # v3
+    "users", TABLES,
+    sa.Column("kind", sa.String(16), nullable=False, server_default="human"),
+    sa.CheckConstraint("kind IN ('human', 'simulated')", name="ck_users_kind"),
     extend_existing=True,
 )
 

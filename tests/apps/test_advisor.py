@@ -164,6 +164,7 @@ def test_feedback_clicks_write_rows_to_the_store(env):
     assert "Feedback #1 saved" in texts(at.success)
     [row] = env.feedback("gaokao")
     assert (row.thumbs, row.question, row.answer) == (1, QUESTION, answer)
+    assert row.messages == [{"role": "user", "content": QUESTION}]
     assert row.facts.startswith("考生：广东2025物理类598分") and row.model_id == "session:FakeListChatModel"
     assert set(row.verdicts) == {r.name for r in get_vertical("gaokao").rules}
     assert row.verdicts["structure_parses"]["status"] == "pass"
@@ -246,6 +247,14 @@ def test_multi_turn_vertical_keeps_the_dialog(env, monkeypatch):
     assert second[0][1].endswith("【已知事实】\n预算500")  # the retriever saw every user turn
     assert [b for b in badge_lines(at) if "asks_first" in b][0].startswith(":green-badge")
     assert list(at.table[0].value.columns) == ["id", "总价"]  # the generic JSON-block table
+
+    # feedback on the second answer keeps the whole dialog it replied to
+    at.button(key="up-3").click().run()
+    assert not at.exception, at.exception
+    [row] = env.feedback("broker")
+    assert row.messages == [{"role": "user", "content": "想买房"}, {"role": "assistant", "content": "预算多少？"},
+                            {"role": "user", "content": "预算500万"}]
+    assert row.question == "想买房\n预算500万" and row.answer.startswith("【推荐】")
 
 
 # --------------------------------------------------------------------------- chain and models

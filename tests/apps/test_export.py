@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from apps.export import export_corrections, export_preferences, majority
+from apps.export import export_corrections, export_preferences, label_source, majority
 from apps.store import Store
 from core_training.cli import _read_preferences
 from core_training.contract import Vertical
@@ -80,6 +80,9 @@ def test_preference_export_rows_counts_and_card(store, tmp_path):
                    "## Licence", "--preferences prefs.jsonl", "ann1, ann2, ann3", "run: 6", "3: 6"):
         assert needle in card, needle
     assert "password" not in card
+    assert header["annotations_creators"] == ["expert-generated"] and "human-feedback" in header["tags"]
+    assert "**Source: human annotators.**" in card and "simulated" not in card.lower()
+    assert result.label_source == "human"
 
 
 def test_preference_export_is_what_vkit_run_reads(tmp_path):
@@ -122,3 +125,64 @@ def test_empty_export_still_writes_a_card(tmp_path):
     assert result.rows == 0 and result.path.read_text() == ""
     assert "n/a" in result.card_path.read_text(encoding="utf-8")  # no agreement to report
     assert json.loads(json.dumps(result.counts))["tasks"] == 0
+
+
+# --------------------------------------------------------------------------- who labelled: the card must not lie
+
+
+def loop_labels(store: Store, n: int = 4) -> list[int]:
+    """``vkit loop``'s own labelling path: its simulated panel annotates gold-vs-non-answer pairs of gaokao."""
+    from apps.loop import label_round
+    from core_training.registry import get_vertical
+
+    gaokao = get_vertical("gaokao")
+    examples = list(gaokao.load_rl_prompts())[:n]
+    pairs = [{"id": ex["id"], "messages": list(ex["messages"]), "answer_a": ex["answer"],
+              "answer_b": "不清楚，请自己查。"} for ex in examples]
+    return label_round(store, gaokao, pairs, examples, k=3, panel_size=3, round_name="round-1")
+
+
+def test_card_of_simulated_panel_labels_says_so(store, tmp_path):
+    loop_labels(store)
+    result = export_preferences(store, "gaokao", tmp_path / "prefs.jsonl")
+    assert result.rows > 0 and result.label_source == "simulated"
+    card = result.card_path.read_text(encoding="utf-8")
+    header = front_matter(card)
+    assert header["annotations_creators"] == ["machine-generated"]
+    assert "human-feedback" not in header["tags"] and "simulated-feedback" in header["tags"]
+    assert "expert" not in header["pretty_name"] and "simulated-panel" in header["pretty_name"]
+    assert "**Source: simulated expert panel. These are not human labels.**" in card
+    assert "annotator ids (sim-gaokao-annotator-0, sim-gaokao-annotator-1, sim-gaokao-annotator-2) are simulated" in card
+    assert "sim-gaokao-annotator-0 (simulated)" in card
+    assert "human annotators" not in card.lower() and "human-feedback" not in card
+
+
+def test_card_of_mixed_labels_counts_each_source(store, tmp_path):
+    [tid] = loop_labels(store, n=1)
+    store.create_user("ann1", "ann1-password")
+    panel = [u.username for u in store.users() if u.kind == "simulated"]
+    assert store.assign([tid], [*panel, "ann1"], k=4) == 1  # a person joins the panel's 3 on the task
+    [mine] = store.assignments_for("ann1")
+    store.submit_annotation("ann1", mine.id, "a")
+    result = export_preferences(store, "gaokao", tmp_path / "prefs.jsonl")
+    assert (result.rows, result.label_source) == (1, "mixed")
+    card = result.card_path.read_text(encoding="utf-8")
+    assert front_matter(card)["annotations_creators"] == ["expert-generated", "machine-generated"]
+    assert "Of the 4 label(s) in this file: 1 from human annotators (ann1); 3 from `vkit loop`'s simulated" in card
+    fixes = export_corrections(store, "gaokao", tmp_path / "sft.jsonl")  # no corrections: nobody labelled the file
+    assert (fixes.rows, fixes.label_source) == (0, "none") and "No labels" in fixes.card_path.read_text("utf-8")
+
+
+def test_label_source_is_read_from_the_accounts_not_the_names(store):
+    store.create_user("ann1", "ann1-password")
+    store.create_user("sim-panel-0", "long-enough", kind="simulated")
+    assert label_source(store, ["ann1", "ann1"]).source == "human"
+    assert label_source(store, ["sim-panel-0"]).source == "simulated"
+    mixed = label_source(store, ["ann1", "sim-panel-0", "sim-panel-0"])
+    assert (mixed.source, mixed.labels, mixed.simulated) == ("mixed", {"human": 1, "simulated": 2}, ["sim-panel-0"])
+    assert label_source(store, ["gone"]).source == "mixed"  # an unknown account is never called human
+    assert label_source(store, []).source == "none"
+    with pytest.raises(ValueError):  # a person cannot pass for the panel, nor the panel for a person
+        store.create_user("sim-panel-1", "long-enough")
+    with pytest.raises(ValueError):
+        store.create_user("panel-1", "long-enough", kind="simulated")

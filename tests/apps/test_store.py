@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from apps.store import Store, hash_password, main, normalize_url, pairs_from_run, verify_password
+from apps.store_schema import SCHEMA_VERSION
 from core_training.contract import RuleResult
 
 Q = [{"role": "user", "content": "湖北物理类500分，想学法律，怎么报？"}]
@@ -48,6 +49,18 @@ def test_authenticate_accepts_the_right_password_only(team):
 def test_create_user_rejects_bad_input(store, name, password, role):
     with pytest.raises(ValueError):
         store.create_user(name, password, role)
+
+
+def test_account_kind_and_the_sim_prefix_agree(store):
+    assert store.create_user("ann", "ann-password").kind == "human"
+    assert store.create_user("sim-gaokao-annotator-0", "long-enough", kind="simulated").kind == "simulated"
+    for name, kind in (("sim-bob", "human"), ("SIM-bob", "human"), ("bob", "simulated")):
+        with pytest.raises(ValueError, match="simulated accounts, and only they"):
+            store.create_user(name, "long-enough", kind=kind)
+    with pytest.raises(ValueError, match="kind"):
+        store.create_user("carol", "long-enough", kind="robot")
+    assert {u.username: u.kind for u in store.users()} == {"ann": "human", "sim-gaokao-annotator-0": "simulated"}
+    assert store.get_session(store.create_session("ann")).user.kind == "human"
 
 
 def test_usernames_are_unique(team):
@@ -108,6 +121,84 @@ def test_feedback_round_trips_rule_verdicts(store):
         store.add_feedback("gaokao", "q", "a", thumbs=0)
     with pytest.raises(ValueError):
         store.add_feedback("gaokao", "q", "a", rubric={"clarity": 2})
+
+
+DIALOG = [{"role": "user", "content": "想在苏州买学区房"}, {"role": "assistant", "content": "预算多少？"},
+          {"role": "user", "content": "500万，1号线附近"}]
+
+
+def test_feedback_keeps_the_dialog_and_tasks_inherit_it(store):
+    fid = store.add_feedback("realestate", "想在苏州买学区房\n500万，1号线附近", "推荐2号", messages=DIALOG,
+                             correction="推荐2号，并说明学区")
+    one = store.add_feedback("gaokao", "单轮问题", "答")
+    by_id = {fb.id: fb for fb in store.feedback()}
+    assert by_id[fid].messages == DIALOG and by_id[one].messages == [{"role": "user", "content": "单轮问题"}]
+    [tid] = store.create_tasks_from_feedback("realestate")
+    assert store.tasks("realestate")[0].messages == DIALOG  # the annotator sees the whole conversation
+    for bad in ([], [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+                [{"role": "system", "content": "q"}]):
+        with pytest.raises(ValueError, match="messages"):
+            store.add_feedback("realestate", "q", "a", messages=bad)
+    assert len(store.feedback()) == 2
+
+
+@pytest.fixture
+def rated(team):
+    """One advisor feedback row (thumbs down, a rubric score, no correction) in a store with a team."""
+    fid = team.add_feedback("gaokao", Q[0]["content"], "冲：A大学", messages=Q, thumbs=-1, rubric={"clarity": 0.5})
+    return team, fid
+
+
+def test_update_feedback_amends_labels_and_records_who(rated):
+    store, fid = rated
+    [before] = store.feedback()
+    after = store.update_feedback(fid, "ann1", thumbs=1, rubric={"accuracy": 0.75}, correction=" 冲稳保都要有 ")
+    assert (after.thumbs, after.rubric, after.correction) == (1, {"accuracy": 0.75}, "冲稳保都要有")
+    assert after.updated_by == "ann1" and after.updated_at >= before.created_at
+    assert after == store.feedback()[0]
+    unchanged = ("id", "vertical", "question", "messages", "facts", "answer", "model_id", "verdicts", "created_at")
+    assert all(getattr(after, f) == getattr(before, f) for f in unchanged)
+    again = store.update_feedback(fid, "boss", thumbs=None)  # an admin clears the thumbs; the rest stays
+    assert (again.thumbs, again.rubric, again.correction, again.updated_by) == (None, {"accuracy": 0.75},
+                                                                               "冲稳保都要有", "boss")
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"answer": "rewritten"}, "'answer'"),
+    ({"thumbs": 1, "verdicts": {}}, "'verdicts'"),
+    ({"thumbs": 0}, "thumbs"),
+    ({"thumbs": True}, "thumbs"),
+    ({"thumbs": 1, "rubric": {"clarity": 2}}, "rubric"),  # a good field beside a bad one: nothing lands
+    ({"rubric": [0.5]}, "rubric"),
+    ({"thumbs": 1, "correction": 42}, "correction"),
+    ({}, "nothing to update"),
+])
+def test_update_feedback_rejects_bad_input_naming_the_field(rated, changes, field):
+    store, fid = rated
+    [before] = store.feedback()
+    with pytest.raises(ValueError, match=field):
+        store.update_feedback(fid, "ann1", **changes)
+    assert store.feedback() == [before]
+
+
+def test_update_feedback_needs_a_row_and_a_user(rated):
+    store, fid = rated
+    with pytest.raises(KeyError, match="feedback"):
+        store.update_feedback(fid + 100, "ann1", thumbs=1)
+    with pytest.raises(KeyError, match="ghost"):
+        store.update_feedback(fid, "ghost", thumbs=1)
+    assert store.feedback()[0].updated_by is None
+
+
+def test_a_correction_that_became_a_task_is_frozen(rated):
+    store, fid = rated
+    store.update_feedback(fid, "ann1", correction="更正")
+    [tid] = store.create_tasks_from_feedback("gaokao")
+    with pytest.raises(ValueError, match=f"correction: feedback {fid} already became annotation task {tid}"):
+        store.update_feedback(fid, "ann1", correction="再改", thumbs=1)
+    assert store.feedback()[0].thumbs == -1  # the whole update was refused
+    assert store.update_feedback(fid, "ann1", correction="更正", thumbs=1).thumbs == 1  # same text: fine
+    assert {store.tasks()[0].answer_a, store.tasks()[0].answer_b} == {"冲：A大学", "更正"}
 
 
 def test_tasks_from_feedback_pair_answer_with_correction_once(store):
@@ -230,7 +321,7 @@ def test_progress_and_labelled_tasks(team):
 
 def test_open_plain_path_and_normalized_urls(tmp_path):
     store = Store.open(tmp_path / "sub" / "a.db")
-    assert store.url.startswith("sqlite:///") and store.schema_version() == 2
+    assert store.url.startswith("sqlite:///") and store.schema_version() == SCHEMA_VERSION
     store.close()
     assert normalize_url("postgres://u:pw@h/db") == "postgresql+psycopg://u:pw@h/db"
     assert Store(sa.create_engine("postgresql+psycopg://u:secret@h/db")).url == "postgresql+psycopg://u:***@h/db"
@@ -241,7 +332,7 @@ def test_cli_adds_a_user(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO("cli-password\n"))
     assert main(["--db", url, "add-user", "carol", "--role", "admin", "--password-stdin"]) == 0
     assert main(["--db", url, "upgrade"]) == 0
-    assert "schema v2" in capsys.readouterr().out
+    assert f"schema v{SCHEMA_VERSION}" in capsys.readouterr().out
     assert Store.open(url).authenticate("carol", "cli-password").role == "admin"
 
 

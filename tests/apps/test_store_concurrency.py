@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from apps.store import Store
+from apps.store_schema import SCHEMA_VERSION
 
 WRITERS, SUBMISSIONS = 8, 200
 
@@ -82,8 +83,8 @@ def test_racing_resubmissions_of_one_assignment_leave_one_row(store, db_url):
 def test_concurrent_opens_of_an_empty_database_migrate_once(db_url):
     stores = run_together(6, lambda i: Store.open(db_url))
     try:
-        assert {s.schema_version() for s in stores} == {2}
-        assert count(stores[0], "SELECT count(*) FROM schema_version") == 2
+        assert {s.schema_version() for s in stores} == {SCHEMA_VERSION}
+        assert count(stores[0], "SELECT count(*) FROM schema_version") == SCHEMA_VERSION
     finally:
         for s in stores:
             s.close()

@@ -1,4 +1,4 @@
-"""Schema versioning: a v1 database is upgraded in place with its rows kept, on both backends."""
+"""Schema versioning: v1 and v2 databases are upgraded in place with their rows kept, on both backends."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_v1_database_is_upgraded_in_place_keeping_rows(db_url):
     make_v1_database(db_url)
     store = Store.open(db_url)
     try:
-        assert store.schema_version() == schema.SCHEMA_VERSION == 2
+        assert store.schema_version() == schema.SCHEMA_VERSION == 3
         [a] = store.assignments_for("ann1")
         assert (a.task.answer_b, a.annotation.preference, a.annotation.correction) == ("乙", "b", "改")
         assert a.annotation.rubric == {"a": {"clarity": 0.25}}
@@ -46,7 +46,69 @@ def test_v1_database_is_upgraded_in_place_keeping_rows(db_url):
     finally:
         store.close()
     reopened = Store.open(db_url)  # opening an up-to-date database changes nothing
-    assert reopened.schema_version() == 2 and len(reopened.assignments_for("ann1")) == 1
+    assert reopened.schema_version() == 3 and len(reopened.assignments_for("ann1")) == 1
+    reopened.close()
+
+
+DIALOG = [{"role": "user", "content": "想在苏州买学区房"}, {"role": "assistant", "content": "预算多少？"},
+          {"role": "user", "content": "500万"}]
+
+
+def make_v2_database(url: str) -> None:
+    """A database as schema v2 left it: a human annotator, a ``vkit loop`` panel account, feedback, a labelled task."""
+    engine = sa.create_engine(normalize_url(url))
+    t = schema.TABLES.tables
+    with engine.begin() as conn:
+        assert schema.upgrade(conn, target=2) == [1, 2]
+        # plain SQL of the v2 columns; ids from the sequences (1, 2, ... in an empty database)
+        for name in ("ann1", "sim-gaokao-annotator-0", "Sim-Upper"):
+            conn.execute(sa.text("INSERT INTO users (username, role, password_hash, created_at) "
+                                 "VALUES (:name, 'annotator', :pw, :at)"),
+                         {"name": name, "pw": hash_password(f"{name}-password"), "at": CREATED})
+        for question, correction in (("问一", ""), ("问二", "改二")):
+            conn.execute(sa.text("INSERT INTO feedback (vertical, question, facts, answer, model_id, verdicts, "
+                                 "thumbs, rubric, correction, created_at) VALUES ('realestate', :q, '事实', "
+                                 "'答', 'm', '{}', 1, '{\"clarity\": 0.5}', :c, :at)"),
+                         {"q": question, "c": correction, "at": CREATED})
+        conn.execute(sa.text("INSERT INTO tasks (vertical, messages, answer_a, answer_b, context, source, "
+                             "guidelines, created_at) VALUES ('gaokao', '[]', '甲', '乙', '', 'loop:round-1', '', :at)"),
+                     {"at": CREATED})
+        conn.execute(sa.text("INSERT INTO assignments (task_id, annotator_id, created_at) VALUES (1, 2, :at)"),
+                     {"at": CREATED})
+        conn.execute(sa.text("INSERT INTO annotations (assignment_id, preference, rubric, correction, revision, "
+                             "created_at, updated_at) VALUES (1, 'a', '{}', '', 0, :at, :at)"), {"at": CREATED})
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("feedback")}
+        assert "messages" not in columns and "kind" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}
+    engine.dispose()
+
+
+def test_v2_database_is_upgraded_in_place_keeping_rows(db_url):
+    make_v2_database(db_url)
+    store = Store.open(db_url)
+    try:
+        assert store.schema_version() == 3
+        old_one, old_two = store.feedback("realestate")
+        assert (old_one.question, old_one.answer, old_one.thumbs, old_one.rubric) == ("问一", "答", 1, {"clarity": 0.5})
+        assert old_one.created_at == CREATED and (old_one.updated_at, old_one.updated_by) == (None, None)
+        # the old rows' dialog is their one question; new rows keep the whole conversation
+        assert old_one.messages == [{"role": "user", "content": "问一"}]
+        assert old_two.messages == [{"role": "user", "content": "问二"}] and old_two.correction == "改二"
+        new = store.add_feedback("realestate", "想在苏州买学区房\n500万", "推荐2号", messages=DIALOG)
+        assert store.feedback("realestate")[2].messages == DIALOG and new == 3
+        # accounts: the loop's sim- accounts are simulated (any case), everyone else human
+        assert {u.username: u.kind for u in store.users()} == {
+            "ann1": "human", "sim-gaokao-annotator-0": "simulated", "Sim-Upper": "simulated"}
+        assert store.authenticate("ann1", "ann1-password").kind == "human"
+        [a] = store.assignments_for("sim-gaokao-annotator-0")
+        assert (a.task.source, a.annotation.preference) == ("loop:round-1", "a")
+        amended = store.update_feedback(2, "ann1", thumbs=-1)
+        assert (amended.thumbs, amended.updated_by, amended.correction) == (-1, "ann1", "改二")
+        [task] = store.create_tasks_from_feedback("realestate")
+        assert store.tasks("realestate")[0].messages == [{"role": "user", "content": "问二"}] and task == 2
+    finally:
+        store.close()
+    reopened = Store.open(db_url)  # opening an up-to-date database changes nothing
+    assert reopened.schema_version() == 3 and len(reopened.feedback("realestate")) == 3
     reopened.close()
 
 
@@ -57,7 +119,7 @@ def test_migrating_an_empty_database_ends_at_the_declared_tables(store):
             actual = {c["name"]: c["nullable"] for c in inspector.get_columns(name)}
             assert actual == {c.name: c.nullable for c in table.columns}, name
         versions = conn.execute(sa.text("SELECT version FROM schema_version ORDER BY version")).scalars().all()
-    assert versions == [1, 2]
+    assert versions == list(range(1, schema.SCHEMA_VERSION + 1))
 
 
 def test_a_failing_migration_leaves_the_previous_version(store, monkeypatch):
@@ -65,11 +127,12 @@ def test_a_failing_migration_leaves_the_previous_version(store, monkeypatch):
         conn.exec_driver_sql("ALTER TABLE annotations ADD COLUMN half_done INTEGER")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setitem(schema.MIGRATIONS, 3, broken)
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    last = schema.SCHEMA_VERSION
+    monkeypatch.setitem(schema.MIGRATIONS, last + 1, broken)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", last + 1)
     with pytest.raises(RuntimeError, match="migration bug"), store._write() as conn:
-        schema.upgrade(conn, target=3)
-    assert store.schema_version() == 2
+        schema.upgrade(conn, target=last + 1)
+    assert store.schema_version() == last
     with store.engine.connect() as conn:
         assert "half_done" not in {c["name"] for c in sa.inspect(conn).get_columns("annotations")}
 
