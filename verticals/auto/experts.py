@@ -23,6 +23,7 @@ The rubric (:mod:`verticals.auto.rubric`) prefers the first, so RLHF has somethi
 from __future__ import annotations
 
 from verticals.auto.answer import render_answer
+from verticals.auto.retriever import shown_fields
 from verticals.auto.vocab import PARAMS, PREDICATES, format_number, format_value, hp_of
 
 EXPERT_STYLES = ("干练", "热心", "笼统", "发散")
@@ -77,8 +78,9 @@ def _candidate(truth: dict, trim_id: int) -> dict:
 
 
 def _extra_item(truth: dict, ids: list[int]) -> str | None:
-    """The first 项 nobody asked about that every cited trim has."""
-    return next((i for i in EXTRA_ITEMS if i not in truth["items"]
+    """The first 项 nobody asked about that the facts show and every cited trim has (spec/compare)."""
+    shown = shown_fields(truth)
+    return next((i for i in EXTRA_ITEMS if i not in truth["items"] and i in shown
                  and all(i in _candidate(truth, t)["params"] for t in ids)), None)
 
 

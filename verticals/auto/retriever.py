@@ -3,9 +3,9 @@
 The deterministic work happens here, so the model only has to pick ids and copy digits:
 
 1. read the question (:mod:`verticals.auto.query`);
-2. spec: list the named trim (every trim of the newest year when the trim is not named) with all its
-   parameters;
-3. compare: list both trims (a series named without its trim stands for its cheapest trim of the newest
+2. spec: list the named trim (every trim of the newest year when the trim is not named) with the asked
+   parameters and its price (:func:`shown_fields`);
+3. compare: list both trims, with the same fields, (a series named without its trim stands for its cheapest trim of the newest
    year) and, per asked 项, a ``比较`` line with both values, the winner and the gap;
 4. recommend: list up to five trims of the asked body type near the budget, ranked by the 项 the use
    case cares about (:func:`verticals.auto.vocab.use_metric`): up to three that fit, the best one just
@@ -29,7 +29,6 @@ from verticals.auto.query import Mention, Query, QueryError, parse_query
 from verticals.auto.vocab import (PARAMS, PREDICATES, energies_allowed, format_number, format_value, hp_of,
                                   param_values, use_metric)
 
-CORE_FIELDS = ("指导价", "最大功率", "0-100", "油耗", "续航")
 MAX_SPEC_TRIMS = 4
 OVER_BUDGET_MAX = 1.25  # an over-budget candidate costs at most this times the budget
 UNDER_BUDGET_MIN = 0.45  # candidates cheaper than this share of the budget are not what the buyer asks for
@@ -179,13 +178,22 @@ def format_facts(truth: dict) -> str:
     else:
         asked = "、".join(f"{i}(马力)" if i == "最大功率" and truth["hp"] else i for i in truth["items"])
         lines = [f"问：{'参数查询' if kind == 'spec' else '对比'} {asked}"]
-        if kind == "spec" and len(candidates) == 1:
-            fields = list(PARAMS)
-        else:
-            fields = list(dict.fromkeys(CORE_FIELDS + tuple(truth["items"])))
-        lines += [trim_line(c, fields) for c in candidates]
+        lines += [trim_line(c, shown_fields(truth)) for c in candidates]
         lines += [comparison_line(row) for row in truth["comparisons"]]
     return "\n".join(lines + truth.get("notes", []))
+
+
+def shown_fields(truth: dict) -> list[str]:
+    """The 项 a spec or compare fact line shows: the asked ones in the question's order, then 指导价.
+
+    Only what the answer needs, in the order it needs it: a ~4M-parameter model copies a value it is
+    shown next to its 项 far more reliably than it finds one in a line of fifteen (measured: grounded
+    all-rules pass 0.05 after sft with every 项 listed).
+
+    >>> shown_fields({"type": "spec", "items": ["油耗", "最大扭矩"]})
+    ['油耗', '最大扭矩', '指导价']
+    """
+    return list(dict.fromkeys([*truth["items"], "指导价"]))
 
 
 def recommend_header(truth: dict) -> str:

@@ -82,12 +82,14 @@ def test_unusable_text_explains_itself():
     assert retrieve("预算999万买车").startswith("无法检索：预算999万不在2-300万之间")
 
 
-def test_spec_facts_list_every_parameter_with_ids():
-    facts = retrieve("2024款 星驰逐风 1.5T 舒适型的最大功率是多少？").splitlines()
-    assert facts[0] == "问：参数查询 最大功率"
-    assert facts[1].startswith("[1] 2024款 星驰逐风 1.5T 舒适型 燃油轿车 指导价")
-    for label in ("最大功率", "马力)", "最大扭矩", "0-100 ", "油耗", "长宽高", "轴距", "整备质量", "座位", "驱动"):
-        assert label in facts[1]
+def test_spec_facts_list_the_asked_parameters_then_price():
+    facts = retrieve("2024款 星驰逐风 1.5T 舒适型的油耗和最大功率是多少？").splitlines()
+    assert facts[0] == "问：参数查询 油耗、最大功率"
+    line = facts[1]
+    assert line.startswith("[1] 2024款 星驰逐风 1.5T 舒适型 燃油轿车 油耗")
+    assert line.index("油耗") < line.index("最大功率") < line.index("马力)") < line.index("指导价")
+    for unasked in ("最大扭矩", "0-100", "长宽高", "轴距", "整备质量", "座位", "驱动"):
+        assert unasked not in line
 
 
 def test_compare_facts_give_the_winner_and_gap():
