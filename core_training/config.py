@@ -432,6 +432,18 @@ class RLStageConfig:
 
 
 @dataclass
+class RLHFStageConfig(RLStageConfig):
+    """The rlhf stage: GRPO against the reward model and the rules.
+
+    ``gate_rm_on_rules`` floors the reward model's score of any completion that breaks a rule, so the
+    reward model ranks rule-abiding answers and cannot pay for a broken rule
+    (:func:`core_training.rewards.gate_on_rules`).
+    """
+
+    gate_rm_on_rules: bool = True
+
+
+@dataclass
 class EvalConfig:
     """Held-out evaluation."""
 
@@ -477,8 +489,8 @@ class RunConfig:
     rm: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=40, learning_rate=3e-4))
     dpo: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=40, learning_rate=5e-6))
     rlvr: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=15, learning_rate=5e-6))
-    rlhf: RLStageConfig = field(
-        default_factory=lambda: RLStageConfig(max_steps=20, learning_rate=1e-5, rule_weight=2.0))
+    rlhf: RLHFStageConfig = field(
+        default_factory=lambda: RLHFStageConfig(max_steps=20, learning_rate=1e-5, rule_weight=2.0))
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def __post_init__(self) -> None:

@@ -212,3 +212,32 @@ def score_responses(vertical: Vertical, responses: Sequence[str], examples: Sequ
     metrics["rule_errors"] = sum(is_error(r) for c in checks for r in c.values())
     metrics["mean_reward"] = _mean(rule_means)
     return metrics
+
+
+# --------------------------------------------------------------------------- rule-gated reward model
+
+
+def gate_on_rules(rewards_per_func, gated: int = 0):
+    """Clamp column ``gated`` (a learned reward) to the batch floor wherever a rule column failed.
+
+    ``rewards_per_func`` is TRL's ``(completions, reward functions)`` tensor; every column but
+    ``gated`` holds rule scores, where a passing rule scores 1.0, a failing one less, and NaN means
+    the rule does not apply. A completion that breaks any rule gets the lowest learned reward in the
+    batch, so the reward model can rank rule-abiding answers but can never pay for breaking a rule.
+    Returns the gated tensor (a copy) and the mask of gated rows.
+
+    >>> import torch
+    >>> t = torch.tensor([[2.0, 1.0, float("nan")], [5.0, 0.0, 1.0], [-1.0, 1.0, 1.0]])
+    >>> out, mask = gate_on_rules(t)
+    >>> out[:, 0].tolist(), mask.tolist()
+    ([2.0, -1.0, -1.0], [False, True, False])
+    """
+    import torch
+
+    rules = torch.cat([rewards_per_func[:, :gated], rewards_per_func[:, gated + 1:]], dim=1)
+    failed = (torch.nan_to_num(rules, nan=1.0) < 1.0).any(dim=1)
+    out = rewards_per_func.clone()
+    learned = out[:, gated]
+    floor = torch.nan_to_num(learned, nan=float("inf")).min()
+    out[failed, gated] = floor
+    return out, failed

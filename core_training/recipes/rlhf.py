@@ -1,13 +1,29 @@
 """RLHF: TRL ``GRPOTrainer`` against the trained reward model plus the vertical's rules (the rules
-keep the policy honest while it chases the reward model)."""
+keep the policy honest while it chases the reward model).
+
+With ``rlhf.gate_rm_on_rules`` (the default) a completion that breaks any rule gets the lowest
+reward-model score in its batch (:func:`core_training.rewards.gate_on_rules`): the reward model
+orders the answers that keep the rules and cannot buy a broken one. The trainer is TRL's, with only
+the reward tensor post-processed.
+"""
 
 from transformers import AutoModelForSequenceClassification
 from trl import GRPOConfig, GRPOTrainer
 
 from core_training.data import rl_dataset
 from core_training.modeling import load_tokenizer
-from core_training.rewards import reward_functions
+from core_training.rewards import gate_on_rules, reward_functions
 from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
+
+
+class RuleGatedGRPOTrainer(GRPOTrainer):
+    """GRPOTrainer whose first reward function (the reward model) is gated by the rule rewards."""
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        rewards, gated = gate_on_rules(super()._calculate_rewards(inputs, prompts, completions, completion_ids_list))
+        mode = "train" if self.model.training else "eval"
+        self._metrics[mode]["rm_gated_fraction"].append(gated.float().mean().item())
+        return rewards
 
 
 def train(ctx: StageContext):
@@ -25,7 +41,8 @@ def train(ctx: StageContext):
         temperature=c.temperature, beta=c.beta, reward_weights=[c.rm_weight, *weights],
         router_aux_loss_coef=0.0 if c.freeze_router else ctx.cfg.model.router_aux_loss_coef,
     )
-    trainer = GRPOTrainer(model=model, reward_funcs=[rm, *funcs], args=args,
+    trainer_cls = RuleGatedGRPOTrainer if c.gate_rm_on_rules else GRPOTrainer
+    trainer = trainer_cls(model=model, reward_funcs=[rm, *funcs], args=args,
                           train_dataset=rl_dataset(ctx.vertical, ctx.vertical.load_rl_prompts()),
                           processing_class=tokenizer, reward_processing_classes=[rm_tokenizer] + [None] * len(funcs),
                           peft_config=peft)

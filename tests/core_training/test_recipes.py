@@ -53,6 +53,8 @@ def test_reward_model_then_rlhf(toy, tiny_base, tmp_path, read_metrics):
     assert _changed(before, model)
     rows = read_metrics(tmp_path, "rlhf")
     assert any(k.startswith("rewards/") and "number_copied" not in k for r in rows for k in r)
+    gated = [r["rm_gated_fraction"] for r in rows if "rm_gated_fraction" in r]
+    assert gated and all(0.0 <= g <= 1.0 for g in gated)  # the rule gate ran on every logged step
 
 
 def test_lora_targets_attention_and_experts_never_router(toy, tiny_base, tmp_path):

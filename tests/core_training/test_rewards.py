@@ -157,3 +157,26 @@ def test_reward_function_pickles_when_its_rule_does():
     fn = pickle.loads(pickle.dumps(RuleReward("v", Rule("echo", echo_rule))))
     assert fn.__name__ == "v/echo" and fn(["a"], id=["e"]) == [1.0]
 
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("rows, expected_rm, expected_gated", [
+    # every rule passes (or does not apply): the reward model's scores stand
+    ([[0.5, 1.0, NAN], [2.0, 1.0, 1.0]], [0.5, 2.0], [False, False]),
+    # the best-scored completion broke a rule: it drops to the batch's lowest reward-model score
+    ([[3.0, 0.0, 1.0], [1.0, 1.0, 1.0], [-2.0, 1.0, NAN]], [-2.0, 1.0, -2.0], [True, False, False]),
+    # a partial rule score (0.5) is a failure too
+    ([[1.0, 0.5], [0.0, 1.0]], [0.0, 0.0], [True, False]),
+])
+def test_gate_on_rules_floors_rule_breakers(rows, expected_rm, expected_gated):
+    import torch
+
+    from core_training.rewards import gate_on_rules
+
+    table = torch.tensor(rows)
+    out, gated = gate_on_rules(table)
+    assert out[:, 0].tolist() == expected_rm
+    assert gated.tolist() == expected_gated
+    assert torch.equal(torch.nan_to_num(out[:, 1:], nan=-9), torch.nan_to_num(table[:, 1:], nan=-9))  # rules untouched
