@@ -19,6 +19,10 @@ Cleaning beyond :mod:`knowledge_graphs.importers.common`:
 * ``level`` (0 = entry trim) is the trim's price rank within its series and model year;
   ``power_ps`` is always ``round(kW * 1.36)``, as in the generator.
 
+Pools: the option ``eval_series`` (series names, or brand + series) gives every series a ``pool``
+(``eval`` for those, ``train`` for the rest); the auto vertical holds those series out for evaluation.
+Without it series carry no pool and the vertical falls back to its own held-out names.
+
 ``top_speed`` (km/h) is kept as an extra trim attribute when mapped; the generator has none.
 
 >>> parse_engine("1.5T 181马力 L4"), parse_engine("电动")
@@ -52,7 +56,7 @@ KINDS = {"trims": ({"brand", "series", "trim_name", "price"},
                    {"year", "energy", "class", "body", "size_class", "engine", "displacement", "power_kw", "power_ps",
                     "torque", "transmission", "accel", "fuel", "range_km", "dimensions", "length", "width", "height",
                     "wheelbase", "weight", "seats", "drive", "top_speed", "tier", "style"})}
-OPTIONS = {"default_tier": "主流", "default_style": "传统"}
+OPTIONS = {"default_tier": "主流", "default_style": "传统", "eval_series": []}
 ENERGIES = (("插电", "混动"), ("phev", "混动"), ("增程", "混动"), ("混", "混动"), ("hev", "混动"),  # before "ev"
             ("纯电", "纯电"), ("电动", "纯电"), ("bev", "纯电"), ("ev", "纯电"),
             ("汽油", "燃油"), ("柴油", "燃油"), ("燃油", "燃油"))
@@ -91,10 +95,13 @@ class AutoImport:
 
     graph: nx.DiGraph = field(default_factory=lambda: nx.DiGraph(name="auto", imported=True, trims=0))
     names: set = field(default_factory=set)  # full names already imported
+    eval_series: set = field(default_factory=set)  # series names (or brand + series) held out for eval
 
     def add_table(self, path: str, mapping: TableMapping, report: ImportReport) -> None:
         check_fields(mapping, KINDS)
         options = canonical_options(mapping, OPTIONS)
+        names = options["eval_series"] or []
+        self.eval_series |= {names} if isinstance(names, str) else {str(n) for n in names}
         import_rows(path, mapping, report, lambda row: self._trim_row(row, options))
 
     def _trim_row(self, row, options: dict) -> None:
@@ -164,6 +171,10 @@ class AutoImport:
             if data["kind"] == "series":
                 energies = {self.graph.nodes[t]["energy"] for t in self.graph.successors(node)}
                 data["energies"] = [e for e in ENERGY_ORDER if e in energies]
+                if self.eval_series:
+                    brand = self.graph.nodes[data["brand"]]["name"]
+                    held_out = data["name"] in self.eval_series or brand + data["name"] in self.eval_series
+                    data["pool"] = "eval" if held_out else "train"
         return self.graph
 
 
@@ -194,7 +205,9 @@ def _dimensions(row) -> tuple[int | None, int | None, int | None]:
 def start(graph: nx.DiGraph | None = None) -> AutoImport:
     if graph is None:
         return AutoImport()
-    return AutoImport(graph=graph, names={d["full_name"] for _, d in graph.nodes(data=True) if d["kind"] == "trim"})
+    nodes = graph.nodes(data=True)
+    return AutoImport(graph=graph, names={d["full_name"] for _, d in nodes if d["kind"] == "trim"},
+                      eval_series={d["name"] for _, d in nodes if d["kind"] == "series" and d.get("pool") == "eval"})
 
 
 def validate(graph: nx.DiGraph) -> tuple[list[str], list[str]]:
@@ -212,4 +225,9 @@ def validate(graph: nx.DiGraph) -> tuple[list[str], list[str]]:
         missing = [k for k in ("size_class", "drive", "seats", "weight") if t[k] is None]
         if missing:
             warnings.append(f"{node} {t['full_name']}: no {', '.join(missing)}")
+    pools = [d.get("pool") for _, d in graph.nodes(data=True) if d.get("kind") == "series"]
+    if pools and "eval" not in pools:
+        warnings.append("no eval-pool series: the auto vertical holds its eval set out by series (set "
+                        "options.eval_series in the mapping; without it only series named like the generator's "
+                        "held-out ones are held out)")
     return errors, warnings[:50] + ([f"... and {len(warnings) - 50} more warnings"] if len(warnings) > 50 else [])

@@ -25,6 +25,7 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
+from core_training.contract import DataError
 from verticals.auto.experts import EXPERT_STYLES, write_gold_answer
 from verticals.auto.kg import auto_index
 from verticals.auto.perturb import BREAKS, HARD_PERTURBATIONS, PERTURBATIONS
@@ -37,7 +38,14 @@ SIZES = {"sft": 1000, "rl": 200, "pref": 330, "eval": 60}  # pref: spare questio
 PREFERENCE_PAIRS = 300
 TYPE_SHARES = (("spec", 0.4), ("compare", 0.3), ("recommend", 0.3))
 STYLE_WEIGHTS = {"干练": 0.4, "热心": 0.2, "笼统": 0.2, "发散": 0.2}
-MAX_TRIES = 200_000
+MAX_TRIES = 2_000  # draws per wanted question before giving up (the generated graph needs at most 35)
+KIND_NEEDS = {  # what a usable question of each kind needs from the graph (for the error of a graph too small)
+    "spec": "a trim of the split with a parameter to ask about, in a wording not drawn before",
+    "compare": ("two trims of the split in one series, or of one body type within 35% in price, differing on a "
+                "comparable 项 (price, power, 0-100, fuel or range of the same energy, ...)"),
+    "recommend": ("a budget (6-60万) and body/energy need that at least two trims fit while a third is over budget "
+                  "or of another energy; eval recommendations must include a held-out trim, training ones none"),
+}
 
 
 def split_ok(truth: dict, split: str) -> bool:
@@ -84,9 +92,28 @@ def draw_question(rng: random.Random, kind: str, split: str) -> tuple[str, dict]
     return text, truth
 
 
+def check_pools() -> None:
+    """A DataError naming what is missing when the graph has no held-out or no training trims."""
+    index = auto_index()
+    for held_out, role in ((True, "held-out (eval)"), (False, "training")):
+        if not trim_pool(held_out):
+            raise DataError(
+                f"auto: the graph has no {role} trims. The eval set is held out by series: an imported graph names "
+                "its eval series with options.eval_series in the trims mapping (or, without any, the series named "
+                f"in verticals.auto.kg.HELD_OUT_SERIES are held out); at least one series must be left for "
+                f"training. Series: {sorted(s['name'] for s in index.series.values())}; held out: "
+                f"{sorted(index.series[s]['name'] for s in index.held_out)}")
+
+
 @lru_cache(maxsize=1)
 def _questions() -> dict[str, list[tuple[str, dict]]]:
-    """All splits' questions from one seeded stream; no question text repeats across splits."""
+    """All splits' questions from one seeded stream; no question text repeats across splits.
+
+    Raises:
+        DataError: the graph cannot give a split its questions (no held-out or training trims, or
+            ``MAX_TRIES`` draws without a usable question of some kind); the message says what is needed.
+    """
+    check_pools()
     rng, seen, out = random.Random(DATA_SEED), set(), {}
     for split, size in SIZES.items():
         kinds = [kind for kind, share in TYPE_SHARES for _ in range(round(size * share))]
@@ -100,7 +127,13 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
                     rows.append(drawn)
                     break
             else:
-                raise RuntimeError(f"could not draw a usable {kind} question for {split}")
+                pool = trim_pool(split == "eval")
+                raise DataError(
+                    f"auto: could not draw a usable {kind} question for {split} in {MAX_TRIES} tries "
+                    f"({len(rows)} of {size} {split} questions drawn). It needs {KIND_NEEDS[kind]}. The graph has "
+                    f"{len(pool)} {'held-out' if split == 'eval' else 'training'} trims in "
+                    f"{len({auto_index().trims[t]['series'] for t in pool})} series; add trims (more series, "
+                    "bodies, energies and prices) or lower verticals.auto.data.SIZES")
         out[split] = rows
     return out
 
@@ -164,7 +197,8 @@ def load_preferences() -> list[dict]:
                 break
         if len(pairs) == PREFERENCE_PAIRS:
             return pairs
-    raise RuntimeError(f"only {len(pairs)} preference pairs; raise SIZES['pref']")
+    raise DataError(f"auto: only {len(pairs)} of {PREFERENCE_PAIRS} preference pairs from {SIZES['pref']} questions "
+                    "(the panel tied or preferred a rule-breaking rival too often); raise SIZES['pref']")
 
 
 @lru_cache(maxsize=1)

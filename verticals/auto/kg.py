@@ -1,11 +1,14 @@
 """Cached access to the car-spec graph, the lookup tables the retriever needs, and the held-out series.
 
-The graph is generated (``knowledge_graphs.auto.build_auto_graph``) on first use and indexed once per
-process; everything here is read-only.
+The graph is generated (``knowledge_graphs.auto.build_auto_graph``) on first use, or read from a
+`vkit kg import` directory named by ``$VKIT_AUTO_GRAPH``, and indexed once per process; everything here
+is read-only.
 
 Held-out evaluation is by *series*: the trims of :data:`HELD_OUT_SERIES` (8 of 40 series, spread over
 bodies, energies and price classes) appear in no training question, retrieved fact list or gold answer,
-only in the eval set (see :mod:`verticals.auto.data`).
+only in the eval set (see :mod:`verticals.auto.data`). An imported graph names its held-out series
+with the importer option ``eval_series`` (series ``pool`` = ``eval``); one without any ``pool`` falls
+back to the names in :data:`HELD_OUT_SERIES`.
 
 >>> index = auto_index()
 >>> len(index.brands), len(index.series), len(index.trims) > 140
@@ -22,12 +25,23 @@ from functools import lru_cache
 from typing import Mapping
 
 GRAPH_SEED = 0
+GRAPH_ENV = "VKIT_AUTO_GRAPH"  # a `vkit kg import auto` output directory (or its graph.json) to use instead
 HELD_OUT_SERIES = ("凌云", "澄空", "立夏", "长庚", "松涛", "浪花", "黑曜", "晨曦")
 
 
 @lru_cache(maxsize=1)
 def auto_graph():
-    """The vertical's graph (built from ``GRAPH_SEED``; cached)."""
+    """The vertical's graph: an imported one if ``$VKIT_AUTO_GRAPH`` names it, else built from
+    ``GRAPH_SEED`` (cached).
+
+    Usage with a real 配置表: ``vkit kg import auto ... --out kg/auto`` then
+    ``VKIT_AUTO_GRAPH=kg/auto vkit run auto`` (the run's data fingerprint changes with the graph).
+    """
+    from verticals.graph_source import graph_from_env
+
+    imported = graph_from_env(GRAPH_ENV, "auto")
+    if imported is not None:
+        return imported
     from knowledge_graphs.auto import build_auto_graph
 
     return build_auto_graph(GRAPH_SEED)
@@ -45,7 +59,7 @@ class AutoIndex:
         by_name: normalised full name (``2024款星驰逐风1.5t舒适型``) -> trim id.
         aliases: (normalised alias, series id), longest alias first; aliases are the series name and
             brand + series.
-        held_out: ids of the held-out series.
+        held_out: ids of the held-out series (:func:`held_out_series`).
     """
 
     brands: Mapping[str, dict]
@@ -89,5 +103,19 @@ def auto_index() -> AutoIndex:
                   for sid, ids in trims_of.items()},
         by_name={normalize(d["full_name"]): tid for tid, d in trims.items()},
         aliases=tuple(sorted(aliases, key=lambda a: (-len(a[0]), a[0]))),
-        held_out=frozenset(sid for sid, s in series.items() if s["name"] in HELD_OUT_SERIES),
+        held_out=held_out_series(series),
     )
+
+
+def held_out_series(series: Mapping[str, dict]) -> frozenset[str]:
+    """Ids of the eval series: ``pool == "eval"`` when the graph gives series a pool (an import with
+    ``options.eval_series``), else the series named in :data:`HELD_OUT_SERIES` (the generated graph).
+
+    >>> sorted(held_out_series({"series:S1": {"name": "澄空"}, "series:S2": {"name": "逐风"}}))
+    ['series:S1']
+    >>> sorted(held_out_series({"series:S1": {"name": "澄空", "pool": "train"}, "series:S2": {"name": "逐风", "pool": "eval"}}))
+    ['series:S2']
+    """
+    if any("pool" in s for s in series.values()):
+        return frozenset(sid for sid, s in series.items() if s.get("pool") == "eval")
+    return frozenset(sid for sid, s in series.items() if s["name"] in HELD_OUT_SERIES)

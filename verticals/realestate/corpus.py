@@ -14,12 +14,12 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
-from verticals.realestate.kg import realestate_index
+from verticals.realestate.kg import pool_cities, realestate_index
 from verticals.realestate.mortgage import MortgageTerms, format_rate, monthly_payment, payment_for
 
 CORPUS_SEED = 11
 SIZES = {"train": 1800, "eval": 200}
-SPLIT_CITY = {"train": "杭州", "eval": "苏州"}
+SPLIT_POOL = {"train": "train", "eval": "eval"}  # the cities of each pool: 杭州 / 苏州 in the generated graph
 KNOW_HOW = (
     "等额本息是每月还款额相同的还款方式：月供=贷款本金×月利率×(1+月利率)^月数÷((1+月利率)^月数-1)。",
     "月利率等于年利率除以12，还款月数等于贷款年限乘以12。",
@@ -46,9 +46,10 @@ KNOW_HOW = (
 def load_cpt_corpus() -> dict[str, list[str]]:
     """``{"train": [...], "eval": [...]}``: graph descriptions first, then worked mortgage examples."""
     out = {}
-    for offset, (split, city) in enumerate(SPLIT_CITY.items()):
+    for offset, (split, pool) in enumerate(SPLIT_POOL.items()):
         rng = random.Random(CORPUS_SEED + offset)
-        texts = _graph_texts(city, rng) + (list(KNOW_HOW) if split == "train" else [])
+        texts = [t for city in pool_cities(pool) for t in _graph_texts(city, rng)]
+        texts += list(KNOW_HOW) if split == "train" else []
         while len(texts) < SIZES[split]:
             texts.append(_worked_example(rng))
         out[split] = texts[: SIZES[split]]
@@ -59,7 +60,7 @@ def _graph_texts(city: str, rng: random.Random) -> list[str]:
     index = realestate_index()
     texts = []
     for xid, x in index.xiaoqu.items():
-        if x["city"] != city:
+        if x["city"] != city or xid in index.left_out:  # no 小学/初中/station in reach (imported graphs)
             continue
         primary, middle = index.school_of(xid, "小学"), index.school_of(xid, "初中")
         texts.append(f"{x['name']}（{xid}）位于{city}{x['district']}{x['bankuai']}板块，{x['year_built']}年建成，"
@@ -94,8 +95,10 @@ def _listing_texts(listing: dict, rng: random.Random) -> list[str]:
     unit = round(listing["total_price"] * 10000 / listing["area"])
     terms = MortgageTerms(rng.choice((20, 30, 30, 35, 40)), rng.choice((3.1, 3.1, 2.85, 3.5)), rng.choice((20, 25, 30)))
     down, monthly = payment_for(listing["total_price"], terms)
+    floor = listing["floor"] if listing["floor"] is not None else f"{listing.get('floor_band') or '未知'}楼层"
+    floors = f"{floor}/{listing['total_floors']}层" if listing["total_floors"] else f"{floor}层"
     return [
-        f"{x['name']}{layout}，{listing['area']}平，{listing['floor']}/{listing['total_floors']}层，"
+        f"{x['name']}{layout}，{listing['area']}平，{floors}，"
         f"{listing['orientation']}，{listing['renovation']}，{elevator}，总价{listing['total_price']}万，单价约{unit}元/平。",
         f"房源{listing['code']}总价{listing['total_price']}万，按{terms.describe()}，首付{down}万，"
         f"贷款{listing['total_price'] - down}万，月供{monthly}元。",

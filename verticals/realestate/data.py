@@ -7,7 +7,8 @@ same code the core calls). SFT uses every turn of every dialog; RL, eval and pre
 turn per dialog, alternating between a clarifying turn and the final recommendation.
 
 Held-out evaluation: eval dialogs come from families in 苏州, the eval-pool city, and every other
-split from 杭州. The retriever only lists listings of the buyer's city, so every 小区, listing,
+split from 杭州 (with an imported graph: the cities of its eval and train pools, see
+:func:`split_cities`). The retriever only lists listings of the buyer's city, so every 小区, listing,
 school and station an eval answer can cite is unseen in SFT/RL/preference data, and every eval
 family profile (budget, school need, metro need, ...) is new. Profiles never repeat across splits.
 
@@ -21,12 +22,15 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
+from core_training.contract import DataError
 from verticals.realestate.dialogs import Family, dialog_examples, sample_family, user_turns
+from verticals.realestate.kg import pool_cities, realestate_index
 from verticals.realestate.perturb import BREAKS, PERTURBATIONS
 
 DATA_SEED = 20250701
 SIZES = {"sft": 1000, "rl": 200, "pref": 300, "eval": 60}  # examples
-SPLIT_CITY = {"sft": "杭州", "rl": "杭州", "pref": "杭州", "eval": "苏州"}
+SPLIT_POOL = {"sft": "train", "rl": "train", "pref": "train", "eval": "eval"}  # 杭州 / 苏州 in the generated graph
+DRAWS_PER_EXAMPLE = 200  # _dialogs gives up after this many family draws per wanted example (a graph too small)
 STYLE_WEIGHTS = {"资深": 0.4, "干练": 0.2, "热心": 0.2, "简洁": 0.2}
 BEST_STYLE = "资深"
 SPARE_PREF_DIALOGS = 20  # in case the panel calls every rival of a dialog a tie
@@ -49,15 +53,46 @@ def needs_match(family: Family, needs: dict, terms: dict) -> bool:
         (down or 30, rate or 3.1, years or 30) == (terms["down_percent"], terms["rate_percent"], terms["years"]))
 
 
+def split_cities() -> dict[str, tuple[str, ...]]:
+    """The cities each split's families buy in: the train-pool cities, or the eval-pool ones for eval.
+
+    Raises:
+        DataError: a pool without a city that has usable listings, naming the listings left out and why.
+    """
+    index, out = realestate_index(), {}
+    for split, pool in SPLIT_POOL.items():
+        cities = tuple(c for c in pool_cities(pool) if index.listings_in(c))
+        if not cities:
+            left_out = "; ".join(f"{code} {why}" for code, why in sorted(index.left_out.items())[:8]) or "none"
+            raise DataError(
+                f"realestate: no {pool}-pool city with a usable listing, so the {split} split has no family to draw. "
+                "Splits are held out by city (options.eval_cities in the 小区 mapping; the other cities train). "
+                f"Cities: { {c: d.get('pool') for c, d in index.cities.items()} }; usable listings per city: "
+                f"{ {c: len(index.listings_in(c)) for c in index.cities} }. A listing is usable when its 小区 has a "
+                f"小学, an 初中 and a metro station with a line in reach; left out: {left_out}")
+        out[split] = cities
+    return out
+
+
 @lru_cache(maxsize=1)
 def _dialogs() -> dict[str, list[list[str]]]:
-    """Every split's dialogs (user turns), drawn from one seeded stream so profiles never repeat."""
-    rng, seen, out = random.Random(DATA_SEED), set(), {}
+    """Every split's dialogs (user turns), drawn from one seeded stream so profiles never repeat.
+
+    Raises:
+        DataError: the graph cannot give a split its examples (no usable listing in a pool's cities,
+            ``DRAWS_PER_EXAMPLE`` draws per example without enough distinct usable families, or
+            templates the parser reads back wrong for this graph's names); the message says what is missing.
+    """
+    rng, seen, out, cities = random.Random(DATA_SEED), set(), {}, split_cities()
     for split in ("sft", "rl", "pref", "eval"):
-        dialogs, examples = [], 0
+        dialogs, examples, draws = [], 0, 0
         target = SIZES[split] + SPARE_PREF_DIALOGS * (split == "pref")
         while examples < target:
-            family = sample_family(rng, SPLIT_CITY[split])
+            draws += 1
+            if draws > DRAWS_PER_EXAMPLE * target:
+                raise DataError(_too_few_families(split, cities[split], examples, target, draws - 1))
+            city = cities[split][0] if len(cities[split]) == 1 else rng.choice(cities[split])
+            family = sample_family(rng, city)
             if family.key() in seen:
                 continue
             turns = user_turns(family, rng)
@@ -65,12 +100,23 @@ def _dialogs() -> dict[str, list[list[str]]]:
             if not usable(final):
                 continue
             if not needs_match(family, final["needs"], final["terms"]):
-                raise AssertionError(f"templates misread: {turns} -> {final['needs']}")
+                raise DataError(f"realestate: the dialog templates are misread for this graph (a 小区, district or "
+                                f"station name that clashes with another word?): {turns} -> {final['needs']}")
             seen.add(family.key())
             dialogs.append(turns)
             examples += len(turns) if split == "sft" else 1
         out[split] = dialogs
     return out
+
+
+def _too_few_families(split: str, cities: tuple[str, ...], got: int, target: int, draws: int) -> str:
+    index = realestate_index()
+    return (f"realestate: only {got} of {target} {split} examples after {draws} family draws in {'、'.join(cities)}. "
+            "A usable dialog needs a new family profile (budget, school need, metro need, area, terms) whose final "
+            "turn lists at least one fitting listing and one tempting near miss (over budget, wrong area, no 重点 "
+            "school, no activity or far from the metro). The graph has "
+            f"{ {c: len(index.listings_in(c)) for c in cities} } usable listings; import more listings and 小区 "
+            "(varied prices, schools and stations) or lower verticals.realestate.data.SIZES")
 
 
 def _one_turn(split: str, number: int, turns: list[str], style: str) -> dict:

@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass
 
 from verticals.realestate.brokers import write_turn
-from verticals.realestate.kg import realestate_index
+from verticals.realestate.kg import default_city, realestate_index
 from verticals.realestate.needs import DEFAULT_WALK_MINUTES
 from verticals.realestate.retriever import build_truth
 
@@ -91,7 +91,7 @@ def sample_family(rng: random.Random, city: str) -> Family:
         terms = terms if any(t is not None for t in terms) else (None, None, rng.choice(TERM_OPTIONS["years"]))
     return Family(
         kind=rng.choices(list(KIND_WEIGHTS), list(KIND_WEIGHTS.values()))[0], city=city,
-        say_city=index.cities[city]["pool"] == "eval" or rng.random() < 0.7,
+        say_city=index.cities[city]["pool"] == "eval" or city != default_city() or rng.random() < 0.7,
         district=xiaoqu["district"] if rng.random() < 0.35 else None,
         budget=-(-listing["total_price"] // 10) * 10 + rng.choice((0, 10, 20, 30, 50)), school=school,
         activity=activity, level=level, line=line, station=station, walk=walk, area_min=area, terms=terms,

@@ -1,31 +1,50 @@
 """Cached access to the real-estate knowledge graph and the lookup tables the retriever needs.
 
-The graph is generated (``knowledge_graphs.realestate.build_realestate_graph``) on first use and
-indexed once per process; everything here is read-only.
+The graph is generated (``knowledge_graphs.realestate.build_realestate_graph``) on first use, or read
+from a `vkit kg import` directory named by ``$VKIT_REALESTATE_GRAPH``, and indexed once per process;
+everything here is read-only.
+
+Splits follow the cities' pools (:func:`pool_cities`): the generated graph trains on 杭州 and holds
+苏州 out. A listing is usable only when its 小区 has a 小学, an 初中 and a metro station (with a line)
+within reach; an imported graph may lack some, and those listings are left out of ``listings`` with
+the reason in ``left_out`` (the generated graph leaves none out).
 
 >>> index = realestate_index()
 >>> len(index.listings), index.cities["苏州"]["pool"], index.school_of("C1", "小学")["code"]
 (150, 'eval', 'S4')
+>>> pool_cities("train"), pool_cities("eval"), default_city(), index.left_out
+(('杭州',), ('苏州',), '杭州', {})
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping
 
 import networkx as nx
 
-from knowledge_graphs.realestate import build_realestate_graph
+from core_training.contract import DataError
+from knowledge_graphs.realestate import ACTIVITIES, build_realestate_graph
+from verticals.graph_source import graph_from_env
 
 GRAPH_SEED = 0
+GRAPH_ENV = "VKIT_REALESTATE_GRAPH"  # a `vkit kg import realestate` output directory (or its graph.json)
+LEVELS = ("小学", "初中")
 
 
 @lru_cache(maxsize=1)
 def realestate_graph() -> nx.DiGraph:
-    """The vertical's graph (built from ``GRAPH_SEED``; cached)."""
-    return build_realestate_graph(GRAPH_SEED)
+    """The vertical's graph: an imported one if ``$VKIT_REALESTATE_GRAPH`` names it, else built from
+    ``GRAPH_SEED`` (cached).
+
+    Usage with real tables: ``vkit kg import realestate ... --out kg/realestate`` then
+    ``VKIT_REALESTATE_GRAPH=kg/realestate vkit run realestate`` (the data fingerprint changes with the graph).
+    """
+    imported = graph_from_env(GRAPH_ENV, "realestate")
+    return imported if imported is not None else build_realestate_graph(GRAPH_SEED)
 
 
 @dataclass(frozen=True)
@@ -40,7 +59,8 @@ class RealEstateIndex:
         schools: school id -> attributes.
         stations: station id -> attributes.
         coverage: (小区 id, level) -> school id.
-        near: 小区 id -> [(station id, walk minutes)], nearest first.
+        near: 小区 id -> [(station id, walk minutes)], nearest first (stations with a line only).
+        left_out: 小区 id -> why its listings are not in ``listings`` (no 小学 / 初中 / station in reach).
     """
 
     cities: Mapping[str, dict]
@@ -51,6 +71,7 @@ class RealEstateIndex:
     stations: Mapping[str, dict]
     coverage: Mapping[tuple[str, str], str]
     near: Mapping[str, tuple[tuple[str, int], ...]]
+    left_out: Mapping[str, str] = field(default_factory=dict)
 
     def school_of(self, xiaoqu_id: str, level: str) -> dict:
         return self.schools[self.coverage[(xiaoqu_id, level)]]
@@ -71,9 +92,20 @@ def realestate_index() -> RealEstateIndex:
         if data["kind"] == "covers":
             school = g.nodes[source]
             coverage[(g.nodes[target]["code"], school["level"])] = school["code"]
-        elif data["kind"] == "near":
+        elif data["kind"] == "near" and g.nodes[target]["lines"]:
             near[g.nodes[source]["code"]].append((g.nodes[target]["code"], data["walk_minutes"]))
-    listings = sorted(by_kind["listing"].values(), key=lambda d: int(d["code"][1:]))
+    bad = sorted(d["code"] for d in by_kind["listing"].values() if not re.fullmatch(r"[A-Za-z]\d+", str(d["code"])))
+    if bad:
+        raise DataError(f"realestate: listing codes must be a letter and a number (L12): {bad[:5]}; leave the code "
+                        "column out of the listings mapping to have them assigned")
+    left_out = {}
+    for x in by_kind["xiaoqu"].values():
+        lacks = [f"no {level}" for level in LEVELS if (x["code"], level) not in coverage]
+        lacks += [] if near.get(x["code"]) else ["no metro station (with a line) in reach"]
+        if lacks:
+            left_out[x["code"]] = f"{x['name']}: {', '.join(lacks)}"
+    listings = sorted((d for d in by_kind["listing"].values() if d["xiaoqu"] not in left_out),
+                      key=lambda d: int(d["code"][1:]))
     return RealEstateIndex(
         cities={d["name"]: d for d in by_kind["city"].values()},
         districts={(d["city"], d["name"]): d for d in by_kind["district"].values()},
@@ -83,4 +115,25 @@ def realestate_index() -> RealEstateIndex:
         stations={d["code"]: d for d in by_kind["station"].values()},
         coverage=coverage,
         near={x: tuple(sorted(pairs, key=lambda p: (p[1], p[0]))) for x, pairs in near.items()},
+        left_out=left_out,
     )
+
+
+def pool_cities(pool: str) -> tuple[str, ...]:
+    """Cities of the ``train`` or ``eval`` pool, in graph order."""
+    return tuple(name for name, city in realestate_index().cities.items() if city.get("pool") == pool)
+
+
+def default_city() -> str:
+    """The city assumed when a buyer names none: the first train-pool city (杭州 in the generated graph)."""
+    cities = pool_cities("train") or tuple(realestate_index().cities)
+    if not cities:
+        raise DataError("realestate: the graph has no city")
+    return cities[0]
+
+
+@lru_cache(maxsize=1)
+def activities() -> tuple[str, ...]:
+    """素质 activities the parser knows: the generator's, then any other a school of the graph offers."""
+    offered = {a for school in realestate_index().schools.values() for a in school["activities"]}
+    return ACTIVITIES + tuple(sorted(offered - set(ACTIVITIES)))

@@ -24,12 +24,11 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge_graphs.realestate import ACTIVITIES
-from verticals.realestate.kg import realestate_index
+from verticals.realestate.kg import activities, default_city, realestate_index
 from verticals.realestate.mortgage import MortgageTerms
 
 SLOTS = ("预算", "学区类型", "特长", "通勤")  # required, in the order a broker asks about them
 SLOT_KEYWORDS = {"预算": ("预算",), "学区类型": ("应试", "素质"), "特长": ("特长",), "通勤": ("地铁",)}
-DEFAULT_CITY = "杭州"
 DEFAULT_LEVEL = "小学"
 DEFAULT_WALK_MINUTES = 15
 
@@ -82,7 +81,7 @@ class Needs:
     def as_dict(self) -> dict:
         """JSON-serialisable form (for ``truth``)."""
         data = {k: v for k, v in self.__dict__.items() if k != "terms"}
-        data["city"] = self.city or DEFAULT_CITY
+        data["city"] = self.city or default_city()  # 杭州 in the generated graph
         return data
 
 
@@ -105,10 +104,12 @@ def parse_needs(text: str) -> Needs:
     if station and not city:
         city = index.stations[station]["city"]
     area_min, area_max = _area(text)
+    known = activities()  # the generator's ACTIVITIES, then any other an imported graph's schools offer
+    quality = QUALITY_WORDS + known[len(ACTIVITIES):]
     return Needs(
         city=city, district=district, budget=_budget(text), area_min=area_min, area_max=area_max,
-        school=_last_of(text, {"应试": EXAM_WORDS, "素质": QUALITY_WORDS, "不限": ANY_SCHOOL_WORDS}),
-        activity=_last_of(text, {a: (a,) for a in ACTIVITIES}), level=_last_of(text, LEVEL_WORDS) or DEFAULT_LEVEL,
+        school=_last_of(text, {"应试": EXAM_WORDS, "素质": quality, "不限": ANY_SCHOOL_WORDS}),
+        activity=_last_of(text, {a: (a,) for a in known}), level=_last_of(text, LEVEL_WORDS) or DEFAULT_LEVEL,
         line=metro if isinstance(metro, int) else None, station=station, no_metro=metro == "不限",
         walk_max=_last_int(WALK, text) or DEFAULT_WALK_MINUTES, terms=_terms(text),
     )

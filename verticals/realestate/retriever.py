@@ -30,9 +30,9 @@ The facts are rendered from :func:`build_truth`, so the grounded prompt and the 
 
 from __future__ import annotations
 
-from verticals.realestate.kg import realestate_index
+from verticals.realestate.kg import default_city, realestate_index
 from verticals.realestate.mortgage import MortgageTerms, payment_for
-from verticals.realestate.needs import DEFAULT_CITY, Needs, parse_turns
+from verticals.realestate.needs import Needs, parse_turns
 
 MAX_FITTING = 2
 MAX_TEMPTING = 2
@@ -49,7 +49,7 @@ def build_truth(user_text: str) -> dict:
     """The JSON-serialisable facts the rules check, from the same code as :func:`retrieve`."""
     turns = parse_turns(user_text)
     needs = turns[-1]
-    city = needs.city or DEFAULT_CITY
+    city = needs.city or default_city()
     missing = needs.missing()
     return {
         "city": city, "pool": realestate_index().cities[city]["pool"], "needs": needs.as_dict(),
@@ -61,7 +61,7 @@ def build_truth(user_text: str) -> dict:
 def select_candidates(needs: Needs) -> list[dict]:
     """Fitting listings plus tempting near misses, numbered 1..n in graph order."""
     index = realestate_index()
-    city = needs.city or DEFAULT_CITY
+    city = needs.city or default_city()
     rows = [evaluate_listing(listing, needs) for listing in index.listings_in(city)
             if needs.district in (None, index.xiaoqu[listing["xiaoqu"]]["district"])]
     fitting = sorted((r for r in rows if r["fits"]), key=lambda r: (-r["total"], _number(r)))[:MAX_FITTING]

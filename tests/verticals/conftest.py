@@ -1,0 +1,67 @@
+"""Fixtures for the tests that run a vertical on an imported graph: `vkit kg import` then
+`vkit run VERTICAL --preset micro` with ``VKIT_<VERTICAL>_GRAPH`` set, in subprocesses, and the check
+that the run trained on the imported graph's datasets (its base stage key holds their fingerprint)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+MAPPINGS = Path(__file__).resolve().parents[2] / "knowledge_graphs" / "mappings"
+GRAPH_ENVS = ("VKIT_GAOKAO_GRAPH", "VKIT_AUTO_GRAPH", "VKIT_REALESTATE_GRAPH")
+
+
+def vkit(*args, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``vkit ARGS`` (the same entry point, through ``python -m core_training.cli``)."""
+    base = {k: v for k, v in os.environ.items() if k not in GRAPH_ENVS}
+    base.update({"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"})
+    return subprocess.run([sys.executable, "-m", "core_training.cli", *map(str, args)], capture_output=True,
+                          text=True, env={**base, **(env or {})}, timeout=timeout)
+
+
+def clear_caches(package: str) -> None:
+    """Every per-process cache (graph, index, datasets, corpus) of the modules of ``package``."""
+    for name, module in list(sys.modules.items()):
+        if name == package or name.startswith(package + "."):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
+def expected_base_key(vertical, run_dir: Path, overrides: list[str]) -> str:
+    """The base stage key `vkit run` computes for ``run_dir`` from this process's datasets of ``vertical``.
+
+    Equal to the run's ``base/vkit_stage.json`` key only if the run's data fingerprint (every dataset
+    the stages read) equals the one of the datasets built here.
+    """
+    from core_training.config import resolve_run_config, to_dict
+    from core_training.modeling import resolve_base
+    from core_training.pipeline import base_key, data_fingerprint, stage_key
+
+    cfg = resolve_run_config(dict(vertical.config_overrides), [], [*overrides, f"vertical={vertical.name}",
+                                                                   f"output={run_dir}"], "micro")
+    assert to_dict(cfg) == json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    base = resolve_base(cfg.model.base)
+    return stage_key(cfg, "base", base_key(base), data_fingerprint(vertical, None))
+
+
+def run_report(run_dir: Path) -> dict:
+    return json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+
+
+def sample_ids(run_dir: Path, stage: str = "base") -> set[str]:
+    rows = [json.loads(line) for line in (run_dir / stage / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+    return {row["id"] for row in rows}
+
+
+@pytest.fixture
+def imported_run():
+    """The helpers above: ``vkit``, ``clear_caches``, ``expected_base_key``, ``run_report``, ``sample_ids``."""
+    return types.SimpleNamespace(vkit=vkit, clear_caches=clear_caches, expected_base_key=expected_base_key,
+                                 run_report=run_report, sample_ids=sample_ids, mappings=MAPPINGS)
