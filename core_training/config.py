@@ -490,7 +490,7 @@ class RunConfig:
     dpo: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=40, learning_rate=5e-6))
     rlvr: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=15, learning_rate=5e-6))
     rlhf: RLHFStageConfig = field(
-        default_factory=lambda: RLHFStageConfig(max_steps=20, learning_rate=1e-5, rule_weight=2.0))
+        default_factory=lambda: RLHFStageConfig(max_steps=20, learning_rate=2e-5, rule_weight=2.0, rm_weight=2.0))
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def __post_init__(self) -> None:
