@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["config", "registry", "rewards", "judge", "io", "contract"]
+MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring"]
 
 
 @pytest.mark.parametrize("name", MODULES)

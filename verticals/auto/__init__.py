@@ -13,9 +13,10 @@ the graph and the datasets are built on first use and cached.
 
 from __future__ import annotations
 
+from core_training.authoring import dataset_loaders, sequence_overrides
 from core_training.contract import Vertical
+from verticals.auto import data
 from verticals.auto.corpus import load_cpt_corpus
-from verticals.auto.data import known_bad, load_chains, load_eval_set, load_preferences, load_rl_prompts
 from verticals.auto.kg import auto_graph
 from verticals.auto.retriever import retrieve
 from verticals.auto.rubric import RUBRIC_DIMENSIONS, rubric
@@ -26,10 +27,7 @@ SYSTEM_PROMPT = "你是汽车参数顾问。只依据已知事实作答，用[�
 
 # Grounded prompt + answer run ~430 tokens on average and up to ~620 with the base tokenizer (facts up to
 # ~340, answers up to ~190), so sequences get more room than the 512 default.
-CONFIG_OVERRIDES = {
-    "sft": {"max_length": 640}, "rm": {"max_length": 640}, "dpo": {"max_length": 640},
-    "rlvr": {"max_completion_length": 224}, "rlhf": {"max_completion_length": 224},
-}
+CONFIG_OVERRIDES = sequence_overrides(max_length=640, max_completion_length=224)
 
 VERTICAL = Vertical(
     name="auto",
@@ -41,11 +39,7 @@ VERTICAL = Vertical(
     rubric_dimensions=RUBRIC_DIMENSIONS,
     load_graph=auto_graph,
     load_cpt_corpus=load_cpt_corpus,
-    load_chains=load_chains,
-    load_rl_prompts=load_rl_prompts,
-    load_preferences=load_preferences,
-    load_eval_set=load_eval_set,
-    known_bad=known_bad,
+    **dataset_loaders(data),
     config_overrides=CONFIG_OVERRIDES,
     datasets_dir="data_cards/auto",
     dataset_notes={

@@ -26,13 +26,14 @@ its retrieved id (an int, or its digits as a ``值`` key); a closed-book answer 
 
 from __future__ import annotations
 
-import json
 import re
 
+from core_training.authoring import Sections, compact_json, is_number, json_after
 from verticals.auto.vocab import normalize
 
-SECTIONS = ("参数", "结论")
-SECTION_PATTERN = re.compile("【(" + "|".join(SECTIONS) + ")】")
+FORMAT = Sections(("参数", "结论"))
+split_sections = FORMAT.split  # title -> its text; the first occurrence of each title wins
+section_titles = FORMAT.titles_in  # titles in the order they appear
 REF_KEY = re.compile(r"^\d+$")
 
 
@@ -40,31 +41,9 @@ class AnswerError(ValueError):
     """The 【参数】 JSON is missing, unparsable or malformed; the message says which."""
 
 
-def split_sections(text: str) -> dict[str, str]:
-    """Section title -> its text (up to the next title); the first occurrence of each title wins."""
-    sections: dict[str, str] = {}
-    matches = list(SECTION_PATTERN.finditer(text))
-    for match, following in zip(matches, matches[1:] + [None]):
-        end = following.start() if following else len(text)
-        sections.setdefault(match.group(1), text[match.end():end].strip())
-    return sections
-
-
-def section_titles(text: str) -> list[str]:
-    """Titles in the order they appear."""
-    return [m.group(1) for m in SECTION_PATTERN.finditer(text)]
-
-
 def parse_answer(text: str) -> dict:
     """The JSON object right after 【参数】, validated. Raises AnswerError with the reason."""
-    start = text.find("【参数】")
-    if start < 0:
-        raise AnswerError("no 【参数】 section")
-    rest = text[start + len("【参数】"):].lstrip()
-    try:
-        obj, _ = json.JSONDecoder().raw_decode(rest)
-    except json.JSONDecodeError as error:
-        raise AnswerError(f"JSON after 【参数】 does not parse ({error.msg})") from None
+    obj = json_after(text, "参数", AnswerError)
     validate_answer(obj)
     return obj
 
@@ -99,10 +78,6 @@ def validate_item(number: int, item: object) -> None:
         raise AnswerError(f"参数 item {number}: a value is neither a number nor a text")
     if "胜" in item and not (is_ref(item["胜"]) or item["胜"] == 0):
         raise AnswerError(f"参数 item {number}: 胜 is not a trim id, a name or 0")
-
-
-def is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def is_ref(value: object) -> bool:
@@ -152,11 +127,6 @@ def prose_ids(text: str) -> list[int]:
     return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
 
 
-def answer_json(obj: dict) -> str:
-    """Compact JSON, Chinese kept as is (the form gold answers use)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
 def render_answer(obj: dict, conclusion: str) -> str:
     """Assemble the two sections."""
-    return f"【参数】{answer_json(obj)}\n【结论】{conclusion}"
+    return f"【参数】{compact_json(obj)}\n【结论】{conclusion}"

@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import random
 from functools import lru_cache
+from itertools import repeat
+from typing import Iterable
 
+from core_training.authoring import gold_examples, shuffled_perturbations, user_example, weighted_choice
 from core_training.contract import DataError
 from verticals.auto.experts import EXPERT_STYLES, write_gold_answer
 from verticals.auto.kg import auto_index
@@ -138,30 +141,27 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
     return out
 
 
-def _example(split: str, number: int, text: str, truth: dict, style: str) -> dict:
-    return {"id": f"auto-{split}-{number:04d}", "messages": [{"role": "user", "content": text}],
-            "answer": write_gold_answer(truth, style, variant=number), "truth": {**truth, "expert": style}}
+def _gold(split: str, styles: Iterable[str]) -> list[dict]:
+    return gold_examples("auto", split, _questions()[split], write_gold_answer, styles)
 
 
 @lru_cache(maxsize=1)
 def load_chains() -> list[dict]:
     """1000 SFT examples; gold answers from the four simulated advisors (weights ``STYLE_WEIGHTS``)."""
     rng = random.Random(DATA_SEED + 1)
-    styles, weights = list(STYLE_WEIGHTS), list(STYLE_WEIGHTS.values())
-    return [_example("sft", i, text, truth, rng.choices(styles, weights)[0])
-            for i, (text, truth) in enumerate(_questions()["sft"])]
+    return _gold("sft", [weighted_choice(rng, STYLE_WEIGHTS) for _ in _questions()["sft"]])
 
 
 @lru_cache(maxsize=1)
 def load_rl_prompts() -> list[dict]:
     """200 RL prompts (training series); the answer is the best advisor's."""
-    return [_example("rl", i, text, truth, "干练") for i, (text, truth) in enumerate(_questions()["rl"])]
+    return _gold("rl", repeat("干练"))
 
 
 @lru_cache(maxsize=1)
 def load_eval_set() -> list[dict]:
     """60 held-out examples about trims of the held-out series only."""
-    return [_example("eval", i, text, truth, "干练") for i, (text, truth) in enumerate(_questions()["eval"])]
+    return _gold("eval", repeat("干练"))
 
 
 @lru_cache(maxsize=1)
@@ -179,12 +179,11 @@ def load_preferences() -> list[dict]:
 
     panel, rng, pairs = make_panel(VERTICAL, n=3, seed=DATA_SEED), random.Random(DATA_SEED + 2), []
     for i, (text, truth) in enumerate(_questions()["pref"]):
-        example = {"id": f"auto-pref-{i:04d}", "messages": [{"role": "user", "content": text}], "truth": truth}
+        example = user_example(f"auto-pref-{i:04d}", text, truth)
         best = write_gold_answer(truth, "干练", variant=i)
         rivals = [(style, write_gold_answer(truth, style, variant=i)) for style in rng.sample(EXPERT_STYLES[1:], 3)]
         if i % 3:
-            names = rng.sample(sorted(PERTURBATIONS), len(PERTURBATIONS))
-            rivals = [(name, PERTURBATIONS[name](best, truth, rng)) for name in names]
+            rivals = shuffled_perturbations(PERTURBATIONS, best, truth, rng)
         for name, rival in rivals:
             if not rival or rival == best:
                 continue

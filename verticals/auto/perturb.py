@@ -17,7 +17,8 @@ import random
 import re
 from typing import Callable
 
-from verticals.auto.answer import answer_json, parse_answer, render_answer, split_sections
+from core_training.authoring import compact_json
+from verticals.auto.answer import parse_answer, render_answer, split_sections
 from verticals.auto.experts import CLOSINGS, GREETINGS, item_json
 
 Perturbation = Callable[[str, dict, random.Random], "str | None"]
@@ -135,7 +136,7 @@ def wrong_energy_pick(answer: str, truth: dict, rng: random.Random) -> str | Non
 
 
 def broken_json(answer: str, truth: dict, rng: random.Random) -> str:
-    text = answer_json(parse_answer(answer))
+    text = compact_json(parse_answer(answer))
     return answer.replace(text, text[: rng.randrange(10, len(text) - 5)])
 
 

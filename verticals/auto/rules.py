@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from core_training.authoring import parse_or_none, verdict
 from core_training.contract import Example, Rule, RuleResult
 from verticals.auto.answer import (AnswerError, all_refs, parse_answer, prose_ids, resolve_in_graph, section_titles,
                                    split_sections)
@@ -28,10 +29,7 @@ NO_JSON = "no parsable 参数 JSON"
 
 
 def _parsed(response: str) -> dict | None:
-    try:
-        return parse_answer(response)
-    except AnswerError:
-        return None
+    return parse_or_none(parse_answer, response, AnswerError)
 
 
 def _candidates(example: Example) -> list[dict]:
@@ -43,10 +41,11 @@ def structure_parses(response: str, example: Example) -> RuleResult:
 
     Args:
         response: the model's answer.
-        example: the example (unused beyond the contract's signature).
+        example: unused beyond the contract's signature.
 
     Returns:
-        ok, or a failure naming the first structural problem.
+        ok, or a failure naming the first missing or repeated section, the JSON's first problem, or
+        what stands after the JSON or in the 结论.
 
     >>> structure_parses(COMPARE_ANSWER, COMPARE_EXAMPLE).passed
     True
@@ -114,9 +113,7 @@ def cited_values_match_graph(response: str, example: Example) -> RuleResult:
         if example["truth"]["type"] == "recommend" and not example["truth"]["recommend"] and not obj["车型"]:
             return RuleResult.skip("nothing fits, nothing cited")
         return RuleResult.fail("no parameter value cited")
-    if wrong:
-        return RuleResult.fail("; ".join(wrong), score=1 - len(wrong) / checked)
-    return RuleResult.ok()
+    return verdict(wrong, checked)
 
 
 def trim_exists(response: str, example: Example) -> RuleResult:
@@ -145,12 +142,10 @@ def trim_exists(response: str, example: Example) -> RuleResult:
         truth = example["truth"]
         nothing_fits = truth["type"] == "recommend" and not truth["recommend"]
         return RuleResult.ok("nothing fits, nothing cited") if nothing_fits else RuleResult.fail("no trim cited")
-    if not bad:
-        return RuleResult.ok()
     ids = f"ids 1-{len(candidates)}" if candidates else "none retrieved"
     reasons = [f"id {r} is not a retrieved trim ({ids})" if isinstance(r, int) or str(r).isdigit()
                else f"no trim named {r!r} in the graph" for r in bad]
-    return RuleResult.fail("; ".join(reasons), score=1 - len(bad) / len(refs))
+    return verdict(reasons, len(refs))
 
 
 def no_invented_trims(response: str, example: Example) -> RuleResult:
@@ -319,10 +314,8 @@ def recommendation_within_budget(response: str, example: Example) -> RuleResult:
         return early
     budget = example["truth"]["budget"]
     over = [c for c in picks if c["params"]["指导价"] > budget + 1e-9]
-    if over:
-        reasons = [f"[{c['id']}] costs {c['params']['指导价']}万, over the {budget}万 budget" for c in over]
-        return RuleResult.fail("; ".join(reasons), score=1 - len(over) / len(picks))
-    return RuleResult.ok()
+    reasons = [f"[{c['id']}] costs {c['params']['指导价']}万, over the {budget}万 budget" for c in over]
+    return verdict(reasons, len(picks))
 
 
 def recommendation_energy_matches(response: str, example: Example) -> RuleResult:
@@ -347,10 +340,7 @@ def recommendation_energy_matches(response: str, example: Example) -> RuleResult
         return early
     truth = example["truth"]
     wrong = [c for c in picks if c["energy"] not in truth["energies"]]
-    if wrong:
-        reasons = [f"[{c['id']}] is {c['energy']}, not {truth['energy']}" for c in wrong]
-        return RuleResult.fail("; ".join(reasons), score=1 - len(wrong) / len(picks))
-    return RuleResult.ok()
+    return verdict([f"[{c['id']}] is {c['energy']}, not {truth['energy']}" for c in wrong], len(picks))
 
 
 def recommendation_body_matches(response: str, example: Example) -> RuleResult:
@@ -376,10 +366,7 @@ def recommendation_body_matches(response: str, example: Example) -> RuleResult:
         return early
     body = example["truth"]["body"]
     wrong = [c for c in picks if c["body"] != body]
-    if wrong:
-        reasons = [f"{c['name']} is a {c['body']}, not a {body}" for c in wrong]
-        return RuleResult.fail("; ".join(reasons), score=1 - len(wrong) / len(picks))
-    return RuleResult.ok()
+    return verdict([f"{c['name']} is a {c['body']}, not a {body}" for c in wrong], len(picks))
 
 
 RULES = (

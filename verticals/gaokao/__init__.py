@@ -11,9 +11,10 @@ the graph and the datasets are built on first use and cached.
 
 from __future__ import annotations
 
+from core_training.authoring import dataset_loaders, sequence_overrides
 from core_training.contract import Vertical
+from verticals.gaokao import data
 from verticals.gaokao.corpus import load_cpt_corpus
-from verticals.gaokao.data import known_bad, load_chains, load_eval_set, load_preferences, load_rl_prompts
 from verticals.gaokao.kg import gaokao_graph
 from verticals.gaokao.retriever import retrieve
 from verticals.gaokao.rubric import RUBRIC_DIMENSIONS, rubric
@@ -23,10 +24,7 @@ from verticals.gaokao.rules import RULES
 SYSTEM_PROMPT = "你是资深高考志愿填报顾问。依据事实作答，分考生情况分析、志愿表（JSON）、填报策略、风险提示四部分。"
 # Grounded prompt + answer run ~500 tokens (max ~640 with the base tokenizer; the 志愿表 JSON alone is
 # ~130), so sequences get a little more room than the 512 default and completions more than 200.
-CONFIG_OVERRIDES = {
-    "sft": {"max_length": 704}, "rm": {"max_length": 704}, "dpo": {"max_length": 704},
-    "rlvr": {"max_completion_length": 256}, "rlhf": {"max_completion_length": 256},
-}
+CONFIG_OVERRIDES = sequence_overrides(max_length=704, max_completion_length=256)
 
 VERTICAL = Vertical(
     name="gaokao",
@@ -38,11 +36,7 @@ VERTICAL = Vertical(
     rubric_dimensions=RUBRIC_DIMENSIONS,
     load_graph=gaokao_graph,
     load_cpt_corpus=load_cpt_corpus,
-    load_chains=load_chains,
-    load_rl_prompts=load_rl_prompts,
-    load_preferences=load_preferences,
-    load_eval_set=load_eval_set,
-    known_bad=known_bad,
+    **dataset_loaders(data),
     config_overrides=CONFIG_OVERRIDES,
     datasets_dir="data_cards/gaokao",
     dataset_notes={

@@ -22,12 +22,12 @@ JSON after 【志愿表】 does not parse (Expecting property name enclosed in d
 
 from __future__ import annotations
 
-import json
-import re
-
+from core_training.authoring import Sections, compact_json, is_int, json_after
 from verticals.gaokao.vocab import SECTIONS, TIERS
 
-SECTION_PATTERN = re.compile("【(" + "|".join(SECTIONS) + ")】")
+FORMAT = Sections(SECTIONS)
+split_sections = FORMAT.split  # title -> its text; the first occurrence of each title wins
+section_titles = FORMAT.titles_in  # titles in the order they appear
 PLAN_KEYS = ("位次", "志愿", "风险")
 
 
@@ -35,31 +35,9 @@ class PlanError(ValueError):
     """The 【志愿表】 JSON is missing, unparsable or malformed; the message says which."""
 
 
-def split_sections(text: str) -> dict[str, str]:
-    """Section title -> its text (up to the next 【…】 title); the first occurrence of each title wins."""
-    sections: dict[str, str] = {}
-    matches = list(SECTION_PATTERN.finditer(text))
-    for match, following in zip(matches, matches[1:] + [None]):
-        end = following.start() if following else len(text)
-        sections.setdefault(match.group(1), text[match.end():end].strip())
-    return sections
-
-
-def section_titles(text: str) -> list[str]:
-    """Titles in the order they appear."""
-    return [m.group(1) for m in SECTION_PATTERN.finditer(text)]
-
-
 def parse_plan(text: str) -> dict:
     """The JSON object right after 【志愿表】, validated. Raises PlanError with the reason."""
-    start = text.find("【志愿表】")
-    if start < 0:
-        raise PlanError("no 【志愿表】 section")
-    rest = text[start + len("【志愿表】"):].lstrip()
-    try:
-        plan, _ = json.JSONDecoder().raw_decode(rest)
-    except json.JSONDecodeError as error:
-        raise PlanError(f"JSON after 【志愿表】 does not parse ({error.msg})") from None
+    plan = json_after(text, "志愿表", PlanError)
     validate_plan(plan)
     return plan
 
@@ -71,7 +49,7 @@ def validate_plan(plan: object) -> None:
     missing = [key for key in PLAN_KEYS if key not in plan]
     if missing:
         raise PlanError(f"志愿表 lacks key {'、'.join(missing)}")
-    if not _is_int(plan["位次"]):
+    if not is_int(plan["位次"]):
         raise PlanError("志愿表 位次 is not an integer")
     if not isinstance(plan["志愿"], list):
         raise PlanError("志愿表 志愿 is not a list")
@@ -87,24 +65,15 @@ def validate_choice(number: int, choice: object) -> None:
         raise PlanError(f"choice {number} is not a JSON object")
     if choice.get("档") not in TIERS:
         raise PlanError(f"choice {number}: 档 {choice.get('档')!r} is not one of 冲/稳/保")
-    if not _is_int(choice.get("位次")):
+    if not is_int(choice.get("位次")):
         raise PlanError(f"choice {number}: 位次 is not an integer")
-    if not _is_int(choice.get("id")) and not isinstance(choice.get("大学"), str):
+    if not is_int(choice.get("id")) and not isinstance(choice.get("大学"), str):
         raise PlanError(f"choice {number}: needs an integer id or a 大学 name")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def plan_json(plan: dict) -> str:
-    """Compact JSON, Chinese kept as is (the form gold answers use)."""
-    return json.dumps(plan, ensure_ascii=False, separators=(",", ":"))
 
 
 def render_answer(analysis: str, plan: dict, strategy: str, warnings: str) -> str:
     """Assemble the four sections."""
-    return (f"【考生情况分析】{analysis}\n【志愿表】{plan_json(plan)}\n"
+    return (f"【考生情况分析】{analysis}\n【志愿表】{compact_json(plan)}\n"
             f"【填报策略】{strategy}\n【风险提示】{warnings}")
 
 

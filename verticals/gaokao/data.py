@@ -18,8 +18,10 @@ from __future__ import annotations
 import math
 import random
 from functools import lru_cache
-from typing import Callable
+from itertools import repeat
+from typing import Callable, Iterable
 
+from core_training.authoring import gold_examples, shuffled_perturbations, user_example, weighted_choice
 from core_training.contract import DataError
 from knowledge_graphs.gaokao import rank_to_score
 from verticals.gaokao.experts import EXPERT_STYLES, write_gold_answer
@@ -185,30 +187,27 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
             for split in ("sft", "rl", "pref", "eval")}
 
 
-def _example(split: str, number: int, text: str, truth: dict, style: str) -> dict:
-    return {"id": f"gk-{split}-{number:04d}", "messages": [{"role": "user", "content": text}],
-            "answer": write_gold_answer(truth, style, variant=number), "truth": {**truth, "expert": style}}
+def _gold(split: str, styles: Iterable[str]) -> list[dict]:
+    return gold_examples("gk", split, _questions()[split], write_gold_answer, styles)
 
 
 @lru_cache(maxsize=1)
 def load_chains() -> list[dict]:
     """~1000 SFT examples; gold answers from the four simulated experts (weights ``STYLE_WEIGHTS``)."""
     rng = random.Random(DATA_SEED + 1)
-    styles, weights = list(STYLE_WEIGHTS), list(STYLE_WEIGHTS.values())
-    return [_example("sft", i, text, truth, rng.choices(styles, weights)[0])
-            for i, (text, truth) in enumerate(_questions()["sft"])]
+    return _gold("sft", [weighted_choice(rng, STYLE_WEIGHTS) for _ in _questions()["sft"]])
 
 
 @lru_cache(maxsize=1)
 def load_rl_prompts() -> list[dict]:
     """~200 RL prompts (train pool); the answer is the most complete expert's."""
-    return [_example("rl", i, text, truth, "全面") for i, (text, truth) in enumerate(_questions()["rl"])]
+    return _gold("rl", repeat("全面"))
 
 
 @lru_cache(maxsize=1)
 def load_eval_set() -> list[dict]:
     """~60 held-out examples: eval-pool province and universities only."""
-    return [_example("eval", i, text, truth, "全面") for i, (text, truth) in enumerate(_questions()["eval"])]
+    return _gold("eval", repeat("全面"))
 
 
 @lru_cache(maxsize=1)
@@ -222,12 +221,10 @@ def load_preferences() -> list[dict]:
     for i, (text, truth) in enumerate(_questions()["pref"]):
         best = write_gold_answer(truth, "全面", variant=i)
         rivals = [write_gold_answer(truth, style, variant=i) for style in EXPERT_STYLES if style != "全面"]
-        names = rng.sample(sorted(PERTURBATIONS), len(PERTURBATIONS))
-        perturbed = [PERTURBATIONS[name](best, truth, rng) for name in names]
+        perturbed = [answer for _, answer in shuffled_perturbations(PERTURBATIONS, best, truth, rng)]
         rejected = (_clearly_worse(best, rivals if i % 3 == 0 else [], truth, max)
                     or _clearly_worse(best, perturbed, truth, rng.choice))
-        pairs.append({"id": f"gk-pref-{i:04d}", "messages": [{"role": "user", "content": text}],
-                      "chosen": best, "rejected": rejected, "truth": truth})
+        pairs.append(user_example(f"gk-pref-{i:04d}", text, truth, chosen=best, rejected=rejected))
     return pairs
 
 

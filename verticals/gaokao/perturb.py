@@ -16,7 +16,8 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-from verticals.gaokao.answer import parse_plan, plan_json, render_answer, split_sections
+from core_training.authoring import compact_json
+from verticals.gaokao.answer import parse_plan, render_answer, split_sections
 from verticals.gaokao.experts import GENERIC_STRATEGIES, RISK_WARNINGS
 from verticals.gaokao.vocab import TIERS
 
@@ -97,7 +98,7 @@ def unfounded_volatility(answer: str, truth: dict, rng: random.Random) -> str | 
 
 
 def broken_json(answer: str, truth: dict, rng: random.Random) -> str:
-    plan_text = plan_json(parse_plan(answer))
+    plan_text = compact_json(parse_plan(answer))
     return answer.replace(plan_text, plan_text[: rng.randrange(10, len(plan_text) - 5)])
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from core_training.authoring import parse_or_none, verdict
 from core_training.contract import Example, Rule, RuleResult
 from verticals.gaokao.answer import PlanError, choice_label, parse_plan, resolve_choice, section_titles, split_sections
 from verticals.gaokao.experts import write_gold_answer
@@ -46,10 +47,7 @@ DEMO_ANSWER = write_gold_answer(DEMO_EXAMPLE["truth"], "全面")
 
 
 def _plan(response: str) -> dict | None:
-    try:
-        return parse_plan(response)
-    except PlanError:
-        return None
+    return parse_or_none(parse_plan, response, PlanError)
 
 
 def structure_parses(response: str, example: Example) -> RuleResult:
@@ -57,10 +55,10 @@ def structure_parses(response: str, example: Example) -> RuleResult:
 
     Args:
         response: the model's answer.
-        example: the example (unused beyond the contract's signature).
+        example: unused beyond the contract's signature.
 
     Returns:
-        ok, or a failure naming the first structural problem.
+        ok, or a failure naming the first missing section, the order found, or the 志愿表's first problem.
 
     >>> structure_parses(DEMO_ANSWER, DEMO_EXAMPLE).passed
     True
@@ -141,9 +139,7 @@ def cited_ranks_match_graph(response: str, example: Example) -> RuleResult:
                          f"(mean of {ranks})")
     if not checked:
         return RuleResult.skip("no choice refers to a retrieved candidate")
-    if wrong:
-        return RuleResult.fail("; ".join(wrong), score=1 - len(wrong) / checked)
-    return RuleResult.ok()
+    return verdict(wrong, checked)
 
 
 def tier_matches_rank_margin(response: str, example: Example) -> RuleResult:
@@ -174,9 +170,7 @@ def tier_matches_rank_margin(response: str, example: Example) -> RuleResult:
         expected = tier_for_margin(margin)
         if choice["档"] != expected:
             wrong.append(f"choice {choice_label(choice)}: tier {choice['档']} but margin {margin:+d}% → {expected}")
-    if wrong:
-        return RuleResult.fail("; ".join(wrong), score=1 - len(wrong) / len(plan["志愿"]))
-    return RuleResult.ok()
+    return verdict(wrong, len(plan["志愿"]))
 
 
 def has_safety_choice(response: str, example: Example) -> RuleResult:
@@ -256,7 +250,7 @@ def subject_requirements_met(response: str, example: Example) -> RuleResult:
         if candidate is not None and not candidate["subject_ok"]:
             bad.append(f"choice {choice_label(choice)} ({candidate['university']} {candidate['group']}) requires "
                        f"{'+'.join(candidate['subjects_required'])}; student has {'、'.join(truth['subjects'])}")
-    return RuleResult.fail("; ".join(bad)) if bad else RuleResult.ok()
+    return verdict(bad)
 
 
 def choices_exist(response: str, example: Example) -> RuleResult:
@@ -295,7 +289,7 @@ def choices_exist(response: str, example: Example) -> RuleResult:
         elif name is not None and candidate is not None and candidate["university"] != name:
             problems.append(f"choice {choice_label(choice)} names {name} "
                             f"but the candidate is {candidate['university']}")
-    return RuleResult.fail("; ".join(problems)) if problems else RuleResult.ok()
+    return verdict(problems)
 
 
 def risk_warning_present(response: str, example: Example) -> RuleResult:

@@ -14,9 +14,10 @@ this package is cheap: the graph and the datasets are built on first use and cac
 
 from __future__ import annotations
 
+from core_training.authoring import dataset_loaders, sequence_overrides
 from core_training.contract import Vertical
+from verticals.realestate import data
 from verticals.realestate.corpus import load_cpt_corpus
-from verticals.realestate.data import known_bad, load_chains, load_eval_set, load_preferences, load_rl_prompts
 from verticals.realestate.kg import realestate_graph
 from verticals.realestate.retriever import retrieve
 from verticals.realestate.rubric import RUBRIC_DIMENSIONS, rubric
@@ -28,10 +29,7 @@ SYSTEM_PROMPT = (
 )
 # A dialog with its grounded facts runs 350-850 tokens with the base tokenizer (median ~580; facts
 # <= ~370, a turn <= ~180): whole dialogs must fit, so sequences get 1024 and completions 256.
-CONFIG_OVERRIDES = {
-    "sft": {"max_length": 1024}, "rm": {"max_length": 1024}, "dpo": {"max_length": 1024},
-    "rlvr": {"max_completion_length": 256}, "rlhf": {"max_completion_length": 256},
-}
+CONFIG_OVERRIDES = sequence_overrides(max_length=1024, max_completion_length=256)
 DATASET_NOTES = {
     "provenance": (
         "Generated, not collected: `knowledge_graphs/realestate.py` builds a consistent graph from seed 0 "
@@ -63,12 +61,8 @@ VERTICAL = Vertical(
     rubric_dimensions=RUBRIC_DIMENSIONS,
     load_graph=realestate_graph,
     load_cpt_corpus=load_cpt_corpus,
-    load_chains=load_chains,
-    load_rl_prompts=load_rl_prompts,
-    load_preferences=load_preferences,
-    load_eval_set=load_eval_set,
+    **dataset_loaders(data),
     multi_turn=True,
-    known_bad=known_bad,
     config_overrides=CONFIG_OVERRIDES,
     datasets_dir="data_cards/realestate",
     dataset_notes=DATASET_NOTES,

@@ -21,7 +21,7 @@ buyer and for the rubric.
 
 from __future__ import annotations
 
-import json
+from core_training.authoring import compact_json, is_int, json_after
 
 TAG = "【推荐】"
 ITEM_KEYS = ("id", "总价", "首付", "月供", "学区")
@@ -43,13 +43,7 @@ def is_question(text: str) -> bool:
 
 def parse_recommendation(text: str) -> dict:
     """The JSON object right after 【推荐】, validated. Raises RecommendationError with the reason."""
-    start = text.find(TAG)
-    if start < 0:
-        raise RecommendationError("no 【推荐】 section")
-    try:
-        data, _ = json.JSONDecoder().raw_decode(text[start + len(TAG):].lstrip())
-    except json.JSONDecodeError as error:
-        raise RecommendationError(f"JSON after 【推荐】 does not parse ({error.msg})") from None
+    data = json_after(text, "推荐", RecommendationError)
     if not isinstance(data, dict) or not isinstance(data.get("房源"), list):
         raise RecommendationError("推荐 JSON lacks a 房源 list")
     for number, item in enumerate(data["房源"], start=1):
@@ -58,7 +52,7 @@ def parse_recommendation(text: str) -> dict:
         missing = [key for key in ITEM_KEYS if key not in item]
         if missing:
             raise RecommendationError(f"房源 item {number} lacks {missing[0]}")
-        wrong = [key for key in INT_KEYS if not isinstance(item[key], int) or isinstance(item[key], bool)]
+        wrong = [key for key in INT_KEYS if not is_int(item[key])]
         if wrong or not isinstance(item["学区"], str):
             raise RecommendationError(f"房源 item {number}: {(wrong or ['学区'])[0]} has the wrong type")
     return data
@@ -66,7 +60,7 @@ def parse_recommendation(text: str) -> dict:
 
 def recommendation_json(items: list[dict]) -> str:
     """Compact JSON (no spaces, Chinese kept) for a list of 房源 items."""
-    return json.dumps({"房源": items}, ensure_ascii=False, separators=(",", ":"))
+    return compact_json({"房源": items})
 
 
 def item_for(candidate: dict) -> dict:

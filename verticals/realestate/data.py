@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
+from core_training.authoring import shuffled_perturbations, weighted_choice
 from core_training.contract import DataError
 from verticals.realestate.dialogs import Family, dialog_examples, sample_family, user_turns
 from verticals.realestate.kg import pool_cities, realestate_index
@@ -128,11 +129,9 @@ def _one_turn(split: str, number: int, turns: list[str], style: str) -> dict:
 @lru_cache(maxsize=1)
 def load_chains() -> list[dict]:
     """1000 SFT examples: every assistant turn of every dialog, gold by brokers of ``STYLE_WEIGHTS``."""
-    rng = random.Random(DATA_SEED + 1)
-    styles, weights = list(STYLE_WEIGHTS), list(STYLE_WEIGHTS.values())
-    examples = []
+    rng, examples = random.Random(DATA_SEED + 1), []
     for i, turns in enumerate(_dialogs()["sft"]):
-        examples += dialog_examples(f"re-sft-{i:04d}", turns, rng.choices(styles, weights)[0], i)
+        examples += dialog_examples(f"re-sft-{i:04d}", turns, weighted_choice(rng, STYLE_WEIGHTS), i)
     return examples[: SIZES["sft"]]
 
 
@@ -165,8 +164,8 @@ def load_preferences() -> list[dict]:
         example = _one_turn("pref", i, turns, BEST_STYLE)
         rivals = [dialog_examples("rival", turns, style, i)[len(example["messages"]) // 2]["answer"]
                   for style in STYLE_WEIGHTS if style != BEST_STYLE] if i % 3 == 0 else []
-        names = rng.sample(sorted(PERTURBATIONS), len(PERTURBATIONS))
-        rivals += [PERTURBATIONS[name](example["answer"], example["truth"], rng) for name in names]
+        perturbed = shuffled_perturbations(PERTURBATIONS, example["answer"], example["truth"], rng)
+        rivals += [rival for _, rival in perturbed]
         pair = {"id": f"re-pref-{i:04d}", "messages": example["messages"], "truth": example["truth"]}
         for rival in (r for r in rivals if r and r != example["answer"]):
             verdict = majority_preference(panel, example["answer"], rival, pair)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from core_training.authoring import verdict
 from core_training.contract import Example, Rule, RuleResult
 from verticals.realestate.answer import (RecommendationError, has_recommendation, is_question,
                                          parse_recommendation, resolve)
@@ -69,12 +70,6 @@ def _cited(rec: dict, example: Example) -> list[tuple[dict, dict]]:
     """(item, candidate) for each cited item that resolves to a retrieved candidate."""
     pairs = [(item, resolve(item, example["truth"]["candidates"])) for item in rec["房源"]]
     return [(item, candidate) for item, candidate in pairs if candidate is not None]
-
-
-def _verdict(problems: list[str], checked: int) -> RuleResult:
-    if problems:
-        return RuleResult.fail("; ".join(problems), score=max(0.0, 1 - len(problems) / max(checked, 1)))
-    return RuleResult.ok()
 
 
 def clarifies_when_ambiguous(response: str, example: Example) -> RuleResult:
@@ -159,7 +154,7 @@ def listings_exist_and_match(response: str, example: Example) -> RuleResult:
             graph_total = listings[candidate["listing"]]["total_price"]
             problems.append(f"id {item['id']}: 总价 {item['总价']}万 ≠ {graph_total}万 (listing {candidate['listing']})")
         seen.add(item["id"])
-    return _verdict(problems, len(rec["房源"]))
+    return verdict(problems, len(rec["房源"]))
 
 
 def within_budget_and_area(response: str, example: Example) -> RuleResult:
@@ -192,7 +187,7 @@ def within_budget_and_area(response: str, example: Example) -> RuleResult:
         elif candidate and not low <= candidate["area"] <= high:
             bounds = f"{low}-{high}平" if needs["area_max"] else f"≥{low}平"
             problems.append(f"id {item['id']}: {candidate['area']}平 outside {bounds}")
-    return _verdict(problems, len(rec["房源"]))
+    return verdict(problems, len(rec["房源"]))
 
 
 def school_district_matches(response: str, example: Example) -> RuleResult:
@@ -228,7 +223,7 @@ def school_district_matches(response: str, example: Example) -> RuleResult:
             problems.append(f"id {item['id']}: {school['code']} is {school['key']}, not the 重点 school asked for")
     if not cited:
         return RuleResult.skip("no cited listing resolves") if rec["房源"] else RuleResult.ok()
-    return _verdict(problems, len(cited))
+    return verdict(problems, len(cited))
 
 
 def school_offers_activity(response: str, example: Example) -> RuleResult:
@@ -262,7 +257,7 @@ def school_offers_activity(response: str, example: Example) -> RuleResult:
         if needs["activity"] not in school["activities"]:
             offers = "/".join(school["activities"]) or "nothing"
             problems.append(f"id {item['id']}: {school['code']} offers {offers}, not {needs['activity']}")
-    return _verdict(problems, len(cited))
+    return verdict(problems, len(cited))
 
 
 def metro_access_matches(response: str, example: Example) -> RuleResult:
@@ -293,7 +288,7 @@ def metro_access_matches(response: str, example: Example) -> RuleResult:
         if not candidate["checks"]["地铁"]:
             problems.append(f"id {item['id']}: no {target} station within {needs['walk_max']} min "
                             f"(nearest {candidate['station']}, {candidate['walk']} min)")
-    return _verdict(problems, len(cited))
+    return verdict(problems, len(cited))
 
 
 def mortgage_correct(response: str, example: Example) -> RuleResult:
@@ -332,7 +327,7 @@ def mortgage_correct(response: str, example: Example) -> RuleResult:
         elif abs(item["月供"] - monthly) > TOLERANCE_YUAN:
             problems.append(f"id {item['id']}: 月供 {item['月供']}元 ≠ {monthly}元 (等额本息, {total - down}万 "
                             f"at {terms.rate_percent:g}% over {terms.years}年)")
-    return _verdict(problems, len(rec["房源"]))
+    return verdict(problems, len(rec["房源"]))
 
 
 def policy_note_present(response: str, example: Example) -> RuleResult:

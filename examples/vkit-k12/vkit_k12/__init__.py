@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core_training.authoring import dataset_loaders, sequence_overrides
 from core_training.contract import Vertical
 
-from vkit_k12.data import known_bad, load_chains, load_cpt_corpus, load_eval_set, load_preferences, load_rl_prompts
+from vkit_k12 import data
 from vkit_k12.retriever import retrieve
 from vkit_k12.rubric import RUBRIC_DIMENSIONS, rubric
 from vkit_k12.rules import RULES
@@ -32,7 +33,7 @@ from vkit_k12.syllabus import syllabus_graph
 SYSTEM_PROMPT = "你是小学数学老师。按年级可用的方法解题，先写【算式】（乘号×、除号÷、分数\\frac{}{}、注明单位），再写【答案】。"
 CARDS = Path(__file__).resolve().parent / "data_cards" / "k12"
 # Short answers: completions rarely pass 60 tokens, prompts 200.
-CONFIG_OVERRIDES = {"rlvr": {"max_completion_length": 96}, "rlhf": {"max_completion_length": 96}}
+CONFIG_OVERRIDES = sequence_overrides(max_completion_length=96)
 
 VERTICAL = Vertical(
     name="k12",
@@ -43,12 +44,7 @@ VERTICAL = Vertical(
     rubric=rubric,
     rubric_dimensions=RUBRIC_DIMENSIONS,
     load_graph=syllabus_graph,
-    load_cpt_corpus=load_cpt_corpus,
-    load_chains=load_chains,
-    load_rl_prompts=load_rl_prompts,
-    load_preferences=load_preferences,
-    load_eval_set=load_eval_set,
-    known_bad=known_bad,
+    **dataset_loaders(data),
     config_overrides=CONFIG_OVERRIDES,
     datasets_dir=str(CARDS),
     dataset_notes={

@@ -15,22 +15,12 @@ from __future__ import annotations
 
 import re
 
+from core_training.authoring import Sections
+
 SECTIONS = ("算式", "答案")
-SECTION_PATTERN = re.compile("【(" + "|".join(SECTIONS) + ")】")
-
-
-def split_sections(text: str) -> dict[str, str]:
-    """Section title -> its text up to the next title; the first occurrence of each title wins."""
-    sections: dict[str, str] = {}
-    matches = list(SECTION_PATTERN.finditer(text))
-    for match, following in zip(matches, matches[1:] + [None]):
-        end = following.start() if following else len(text)
-        sections.setdefault(match.group(1), text[match.end():end].strip())
-    return sections
-
-
-def section_titles(text: str) -> list[str]:
-    return [m.group(1) for m in SECTION_PATTERN.finditer(text)]
+FORMAT = Sections(SECTIONS)
+split_sections = FORMAT.split  # title -> its text; the first occurrence of each title wins
+section_titles = FORMAT.titles_in  # titles in the order they appear
 
 
 def answer_parts(answer: str) -> tuple[str, str]:

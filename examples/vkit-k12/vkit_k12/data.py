@@ -19,6 +19,8 @@ import re
 from functools import lru_cache
 from typing import Callable
 
+from core_training.authoring import user_example
+
 from vkit_k12.answer import answer_parts, render, split_sections
 from vkit_k12.problems import HELD_OUT, TEMPLATES, Problem
 from vkit_k12.syllabus import GRADE_NAMES, METHODS, NORMS, allowed_methods
@@ -36,8 +38,8 @@ def question_text(problem: Problem, grade: int) -> str:
 def make_example(split: str, number: int, problem: Problem, grade: int) -> dict:
     truth = {"grade": grade, "kind": problem.kind, "template": problem.template, "value": problem.value,
              "unit": problem.unit, "allowed_methods": allowed_methods(grade), "steps": problem.work.count("=")}
-    return {"id": f"k12-{split}-{number:04d}", "messages": [{"role": "user", "content": question_text(problem, grade)}],
-            "answer": render(problem.work, problem.answer), "truth": truth}
+    return user_example(f"k12-{split}-{number:04d}", question_text(problem, grade), truth,
+                        answer=render(problem.work, problem.answer))
 
 
 def sample(rng: random.Random, templates: tuple[str, ...], count: int, seen: set[str]) -> list[tuple[Problem, int]]:

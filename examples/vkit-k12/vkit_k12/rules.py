@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from core_training.authoring import verdict
 from core_training.contract import Example, Rule, RuleResult
 
 from vkit_k12.answer import SECTIONS, answer_parts, section_titles, split_sections
@@ -112,7 +113,7 @@ def work_is_correct(response: str, example: Example) -> RuleResult:
     if not work:
         return RuleResult.fail(NO_SECTIONS)
     problems = work_problems(work, _truth_value(example["truth"]))
-    return RuleResult.fail("; ".join(problems[:3])) if problems else RuleResult.ok()
+    return verdict(problems[:3])
 
 
 def answer_correct(response: str, example: Example) -> RuleResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import Counter
 
@@ -13,7 +12,6 @@ from core_training.rewards import all_passed, check
 from verticals.auto import VERTICAL
 from verticals.auto.answer import parse_answer
 from verticals.auto.kg import HELD_OUT_SERIES, auto_index
-from verticals.auto.retriever import build_truth
 from verticals.auto.rules import RULES
 
 
@@ -33,16 +31,6 @@ def test_sizes(splits):
     assert 1900 <= len(corpus["train"]) + len(corpus["eval"]) <= 2300
 
 
-def test_example_shape_and_unique_ids(splits):
-    ids = [e["id"] for examples in splits.values() for e in examples]
-    assert len(ids) == len(set(ids))
-    for examples in splits.values():
-        for e in examples:
-            assert [m["role"] for m in e["messages"]] == ["user"]
-            assert e["answer"].startswith("【参数】") and "\n【结论】" in e["answer"]
-            json.dumps(e["truth"])
-
-
 def test_question_types_are_mixed(splits):
     for examples in splits.values():
         counts = Counter(e["truth"]["type"] for e in examples)
@@ -53,20 +41,6 @@ def test_no_question_repeats(splits):
     texts = [e["messages"][0]["content"] for examples in splits.values() for e in examples]
     texts += [p["messages"][0]["content"] for p in VERTICAL.load_preferences()]
     assert len(texts) == len(set(texts))
-
-
-def test_truth_is_what_the_retriever_rebuilds(splits):
-    for examples in splits.values():
-        for e in examples[::7]:
-            rebuilt = build_truth(e["messages"][0]["content"])
-            assert rebuilt == {k: v for k, v in e["truth"].items() if k != "expert"}
-
-
-def test_every_gold_answer_passes_every_rule(splits):
-    for examples in splits.values():
-        for e in examples:
-            failed = {r.name: res.reason for r in RULES if not (res := r.fn(e["answer"], e)).passed}
-            assert not failed, (e["id"], failed)
 
 
 def test_gold_answers_are_short_and_cite_by_id(splits):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from verticals.gaokao import VERTICAL
 from verticals.gaokao.kg import gaokao_index
-from verticals.gaokao.retriever import build_truth
 from verticals.gaokao.rubric import panel_score
 from verticals.gaokao.rules import RULES
 
@@ -32,31 +29,6 @@ def test_sizes(splits):
     assert len(splits["rl"]) == 200
     assert len(splits["eval"]) == 60
     assert len(VERTICAL.load_preferences()) == 300
-
-
-def test_example_shape_and_unique_ids(splits):
-    ids = [e["id"] for examples in splits.values() for e in examples]
-    assert len(ids) == len(set(ids))
-    for examples in splits.values():
-        for e in examples:
-            assert [m["role"] for m in e["messages"]] == ["user"]
-            assert isinstance(e["answer"], str) and e["answer"].startswith("【考生情况分析】")
-            json.dumps(e["truth"])
-
-
-def test_truth_is_what_the_retriever_rebuilds(splits):
-    for examples in splits.values():
-        for e in examples[::10]:
-            rebuilt = build_truth(e["messages"][0]["content"])
-            assert rebuilt == {k: v for k, v in e["truth"].items() if k != "expert"}
-
-
-def test_every_gold_answer_passes_every_rule(splits):
-    for examples in splits.values():
-        for e in examples:
-            results = {rule.name: rule.fn(e["answer"], e) for rule in RULES}
-            failed = {name: r.reason for name, r in results.items() if not r.passed}
-            assert not failed, (e["id"], failed)
 
 
 def test_every_gold_answer_has_a_safety_and_skips_misfits(splits):

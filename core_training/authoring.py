@@ -1,0 +1,242 @@
+"""Helpers for writing a vertical: answer sections, one JSON block, rule verdicts, dataset rows, config fields.
+
+The verticals in this repository use these, and an outside vertical may too (``from core_training.authoring
+import ...``): the module imports nothing but the contract, so depending on it is depending on the core.
+Random draws take the caller's ``rng``. The examples run with
+``pytest --doctest-modules core_training/authoring.py``.
+
+>>> fmt = Sections(("算式", "答案"))
+>>> answer = '【算式】6×4=24\\n【答案】{"值": 24}'
+>>> fmt.titles_in(answer), json_after(answer, "答案")
+(['算式', '答案'], {'值': 24})
+>>> verdict(["[2] costs 23万, over budget"], checked=4)
+RuleResult(score=0.75, passed=False, reason='[2] costs 23万, over budget')
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+
+from core_training.contract import RuleResult
+
+T = TypeVar("T")
+# Vertical loader fields dataset_loaders takes from a dataset module: these it must define...
+DATASET_LOADERS = ("load_chains", "load_rl_prompts", "load_preferences", "load_eval_set")
+OPTIONAL_DATASET_LOADERS = ("known_bad", "load_cpt_corpus")  # ...and these where it does
+
+
+# --------------------------------------------------------------------------- answer text
+
+
+@dataclass(frozen=True)
+class Sections:
+    """An answer format made of 【title】 sections (other 【…】 text is not a title).
+
+    >>> fmt = Sections(("参数", "结论"))
+    >>> fmt.split("【参数】{}\\n【结论】好。【参数】again")
+    {'参数': '{}', '结论': '好。'}
+    >>> fmt.titles_in("【结论】a【其他】b【参数】c")
+    ['结论', '参数']
+    """
+
+    titles: tuple[str, ...]
+    pattern: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pattern = re.compile("【(" + "|".join(map(re.escape, self.titles)) + ")】")
+        object.__setattr__(self, "pattern", pattern)
+
+    def split(self, text: str) -> dict[str, str]:
+        """Section title -> its text up to the next title, stripped; the first occurrence of each title wins."""
+        sections: dict[str, str] = {}
+        matches = list(self.pattern.finditer(text))
+        for match, following in zip(matches, matches[1:] + [None]):
+            end = following.start() if following else len(text)
+            sections.setdefault(match.group(1), text[match.end():end].strip())
+        return sections
+
+    def titles_in(self, text: str) -> list[str]:
+        """The titles in the order they appear, repeats included."""
+        return [m.group(1) for m in self.pattern.finditer(text)]
+
+
+def json_after(text: str, title: str, error: type[Exception] = ValueError) -> Any:
+    """The JSON value right after 【title】 (text after it is ignored); raises ``error`` saying what is wrong.
+
+    >>> json_after('【推荐】 {"房源": []} 祝您顺利', "推荐")
+    {'房源': []}
+    >>> json_after("【推荐】{房源: []}", "推荐")
+    Traceback (most recent call last):
+    ...
+    ValueError: JSON after 【推荐】 does not parse (Expecting property name enclosed in double quotes)
+    >>> json_after("您好", "推荐")
+    Traceback (most recent call last):
+    ...
+    ValueError: no 【推荐】 section
+    """
+    tag = f"【{title}】"
+    start = text.find(tag)
+    if start < 0:
+        raise error(f"no {tag} section")
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text[start + len(tag):].lstrip())
+    except json.JSONDecodeError as exc:
+        raise error(f"JSON after {tag} does not parse ({exc.msg})") from None
+    return value
+
+
+def compact_json(obj: Any) -> str:
+    """JSON without spaces, Chinese kept as is: the form gold answers write.
+
+    >>> compact_json({"位次": 100, "风险": ["滑档"]})
+    '{"位次":100,"风险":["滑档"]}'
+    """
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def is_int(value: object) -> bool:
+    """An int that is not a bool (JSON ``true`` is not a rank).
+
+    >>> is_int(3), is_int(True), is_int(3.0)
+    (True, False, False)
+    """
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    """An int or float that is not a bool.
+
+    >>> is_number(7.9), is_number("7.9"), is_number(False)
+    (True, False, False)
+    """
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def parse_or_none(parse: Callable[[str], T], text: str, error: type[Exception] = ValueError) -> T | None:
+    """``parse(text)``, or None when it raises ``error``: the rules that need the parse fail with a short reason.
+
+    >>> parse_or_none(int, "12"), parse_or_none(int, "twelve")
+    (12, None)
+    """
+    try:
+        return parse(text)
+    except error:
+        return None
+
+
+def verdict(problems: Sequence[str], checked: int | None = None) -> RuleResult:
+    """ok when there is no problem; else a failure listing them all (``"; "``-joined).
+
+    The failure's score is the share of the ``checked`` items without a problem, or 0 when nothing is
+    counted (``checked`` None or 0). One problem per checked item at most.
+
+    >>> verdict([], checked=2)
+    RuleResult(score=1.0, passed=True, reason='ok')
+    >>> verdict(["id 7 unknown", "id 9 unknown"], checked=4).score
+    0.5
+    >>> verdict(["requires 政治"])
+    RuleResult(score=0.0, passed=False, reason='requires 政治')
+    """
+    if not problems:
+        return RuleResult.ok()
+    score = max(0.0, 1 - len(problems) / checked) if checked else 0.0
+    return RuleResult.fail("; ".join(problems), score=score)
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def user_example(example_id: str, text: str, truth: Mapping[str, Any], **fields: Any) -> dict:
+    """An example whose dialog is one user turn; ``fields`` (``answer``, ``chosen``, ...) come before ``truth``.
+
+    >>> example = user_example("k12-rl-0001", "三年级：6×4=？", {"value": "24"}, answer="【答案】24")
+    >>> list(example), example["messages"]
+    (['id', 'messages', 'answer', 'truth'], [{'role': 'user', 'content': '三年级：6×4=？'}])
+    """
+    return {"id": example_id, "messages": [{"role": "user", "content": text}], **fields, "truth": truth}
+
+
+def gold_examples(prefix: str, split: str, questions: Iterable[tuple[str, Mapping]], write_answer: Callable[..., str],
+                  styles: Iterable[str]) -> list[dict]:
+    """One single-turn example per ``(text, truth)`` question, answered by simulated experts.
+
+    Example ``i`` has id ``{prefix}-{split}-{i:04d}``, the answer ``write_answer(truth, style, variant=i)``
+    of the ``i``-th style, and that style recorded as ``truth["expert"]``.
+
+    >>> def write(truth, style, variant):
+    ...     return f"{style}{variant}: {truth['q']}"
+    >>> [ex["answer"] for ex in gold_examples("t", "rl", [("q?", {"q": 1}), ("q2?", {"q": 2})], write, "ab")]
+    ['a0: 1', 'b1: 2']
+    """
+    pairs = zip(questions, styles)
+    return [user_example(f"{prefix}-{split}-{i:04d}", text, {**truth, "expert": style},
+                         answer=write_answer(truth, style, variant=i))
+            for i, ((text, truth), style) in enumerate(pairs)]
+
+
+def weighted_choice(rng: random.Random, weights: Mapping[T, float]) -> T:
+    """One key of ``weights`` drawn with ``rng`` in proportion to its weight (one ``rng.random()`` call).
+
+    >>> import random
+    >>> weighted_choice(random.Random(0), {"干练": 0.4, "热心": 0.6})
+    '热心'
+    """
+    return rng.choices(list(weights), list(weights.values()))[0]
+
+
+def shuffled_perturbations(perturbations: Mapping[str, Callable], answer: str, truth: Mapping,
+                           rng: random.Random) -> list[tuple[str, str | None]]:
+    """``[(name, perturbed answer or None), ...]``: every perturbation ``fn(answer, truth, rng)``, in an order
+    drawn from ``rng`` (the candidate rejected answers of a preference pair).
+
+    >>> import random
+    >>> perturbations = {"upper": lambda a, t, rng: a.upper(), "none": lambda a, t, rng: None}
+    >>> sorted(shuffled_perturbations(perturbations, "ok", {}, random.Random(1)))
+    [('none', None), ('upper', 'OK')]
+    """
+    names = rng.sample(sorted(perturbations), len(perturbations))
+    return [(name, perturbations[name](answer, truth, rng)) for name in names]
+
+
+# --------------------------------------------------------------------------- Vertical fields
+
+
+def sequence_overrides(max_length: int | None = None, max_completion_length: int | None = None) -> dict:
+    """``config_overrides`` giving every stage the same room: ``max_length`` for the stages that read whole
+    sequences (sft, rm, dpo), ``max_completion_length`` for the ones that sample (rlvr, rlhf).
+
+    >>> sequence_overrides(640, 224)["dpo"], sequence_overrides(max_completion_length=96)
+    ({'max_length': 640}, {'rlvr': {'max_completion_length': 96}, 'rlhf': {'max_completion_length': 96}})
+    """
+    overrides = {}
+    if max_length is not None:
+        overrides.update({stage: {"max_length": max_length} for stage in ("sft", "rm", "dpo")})
+    if max_completion_length is not None:
+        overrides.update({stage: {"max_completion_length": max_completion_length} for stage in ("rlvr", "rlhf")})
+    return overrides
+
+
+def dataset_loaders(module: ModuleType) -> dict[str, Callable]:
+    """The ``Vertical`` loader fields a dataset module defines under their field names, for ``Vertical(**...)``.
+
+    ``load_chains``, ``load_rl_prompts``, ``load_preferences`` and ``load_eval_set`` are required;
+    ``known_bad`` and ``load_cpt_corpus`` are taken when the module has them.
+
+    >>> from types import SimpleNamespace
+    >>> data = SimpleNamespace(load_chains=list, load_rl_prompts=list, load_preferences=list, load_eval_set=list)
+    >>> sorted(dataset_loaders(data))
+    ['load_chains', 'load_eval_set', 'load_preferences', 'load_rl_prompts']
+    """
+    missing = [name for name in DATASET_LOADERS if not callable(getattr(module, name, None))]
+    if missing:
+        raise TypeError(f"{getattr(module, '__name__', module)!s} defines no {', '.join(missing)}")
+    names = DATASET_LOADERS + tuple(n for n in OPTIONAL_DATASET_LOADERS if hasattr(module, n))
+    return {name: getattr(module, name) for name in names}
