@@ -19,7 +19,7 @@ from typing import Callable
 from core_training.authoring import compact_json
 from verticals.gaokao.answer import parse_plan, render_answer, split_sections
 from verticals.gaokao.experts import GENERIC_STRATEGIES, RISK_WARNINGS
-from verticals.gaokao.vocab import TIERS
+from verticals.gaokao.vocab import PROVINCE_NAMES, TIERS
 
 Perturbation = Callable[[str, dict, random.Random], "str | None"]
 
@@ -97,6 +97,14 @@ def unfounded_volatility(answer: str, truth: dict, rng: random.Random) -> str | 
     return _rebuild(answer, plan, warnings=split_sections(answer)["风险提示"] + warning)
 
 
+def wrong_profile(answer: str, truth: dict, rng: random.Random) -> str:
+    """Restate the student with another province and score (the echo a small model gets wrong)."""
+    province = rng.choice([p for p in PROVINCE_NAMES if p != truth["province"]])
+    score = truth["score"] + rng.choice((-200, -100, 100)) if truth["score"] > 250 else truth["score"] + 100
+    body = f"{province}{truth['year']}{truth['track']}{score}分，位次{truth['rank']}。"
+    return _rebuild(answer, analysis=body)
+
+
 def broken_json(answer: str, truth: dict, rng: random.Random) -> str:
     plan_text = compact_json(parse_plan(answer))
     return answer.replace(plan_text, plan_text[: rng.randrange(10, len(plan_text) - 5)])
@@ -124,7 +132,7 @@ HARD_PERTURBATIONS: dict[str, Perturbation] = {
     "wrong_tier": wrong_tier, "missing_safety": missing_safety, "wrong_rank_digits": wrong_rank_digits,
     "wrong_cited_rank": wrong_cited_rank, "include_misfit": include_misfit, "misordered": misordered,
     "nonexistent_choice": nonexistent_choice, "unfounded_volatility": unfounded_volatility,
-    "broken_json": broken_json, "missing_warnings": missing_warnings,
+    "broken_json": broken_json, "missing_warnings": missing_warnings, "wrong_profile": wrong_profile,
 }
 SOFT_PERTURBATIONS: dict[str, Perturbation] = {"fewer_risks": fewer_risks, "generic_strategy": generic_strategy}
 PERTURBATIONS: dict[str, Perturbation] = {**HARD_PERTURBATIONS, **SOFT_PERTURBATIONS}

@@ -22,7 +22,8 @@ from core_training.contract import Example, Rule, RuleResult
 from verticals.gaokao.answer import PlanError, choice_label, parse_plan, resolve_choice, section_titles, split_sections
 from verticals.gaokao.experts import write_gold_answer
 from verticals.gaokao.kg import university_names
-from verticals.gaokao.vocab import RISKS, SECTIONS, TIERS, margin_percent, tier_for_margin
+from verticals.gaokao.vocab import (PROVINCE_NAMES, RISKS, SECTIONS, TIERS, TRACK_NAMES, margin_percent,
+                                   tier_for_margin)
 
 NO_PLAN = "no parsable 志愿表"
 
@@ -107,6 +108,37 @@ def rank_conversion_correct(response: str, example: Example) -> RuleResult:
     if wrong:
         return RuleResult.fail(f"【考生情况分析】 says 位次{wrong[0]} but the table gives {truth['rank']}")
     return RuleResult.ok()
+
+
+def profile_matches_facts(response: str, example: Example) -> RuleResult:
+    """Whatever 【考生情况分析】 says of the student (province, 科类, score, year) is what the facts say.
+
+    Args:
+        response: the model's answer.
+        example: its ``truth`` holds ``province``, ``track``, ``score`` and ``year``.
+
+    Returns:
+        ok, or a failure quoting each misstated item; a skip when the section is missing.
+
+    >>> profile_matches_facts(DEMO_ANSWER, DEMO_EXAMPLE).passed
+    True
+    >>> wrong = DEMO_ANSWER.replace("物理类位次", "湖北2025物理类621分，位次")
+    >>> profile_matches_facts(wrong, DEMO_EXAMPLE).reason
+    '【考生情况分析】 says 湖北 (the student is from 广东); says 621分 (the score is 598)'
+    """
+    text, truth = split_sections(response).get("考生情况分析"), example["truth"]
+    if text is None:
+        return RuleResult.skip("no 【考生情况分析】")
+    text = re.sub(r"位次\s*\d+", "", text)  # ranks are rank_conversion_correct's; a 4-digit rank is no year
+    problems = [f"says {name} (the student is from {truth['province']})"
+                for name in PROVINCE_NAMES if name in text and name != truth["province"]]
+    problems += [f"says {name} (the track is {truth['track']})"
+                 for name in TRACK_NAMES if name in text and name != truth["track"]]
+    problems += [f"says {s}分 (the score is {truth['score']})"
+                 for s in re.findall(r"(?<!\d)(\d+)\s*分(?!数)", text) if int(s) != truth["score"]]
+    problems += [f"says {y}年 (the exam year is {truth['year']})"
+                 for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", text) if int(y) != truth["year"]]
+    return RuleResult.fail("【考生情况分析】 " + "; ".join(problems)) if problems else RuleResult.ok()
 
 
 def cited_ranks_match_graph(response: str, example: Example) -> RuleResult:
@@ -330,6 +362,7 @@ def risk_warning_present(response: str, example: Example) -> RuleResult:
 RULES = (
     Rule("structure_parses", structure_parses, 1.0, "four sections in order; 志愿表 JSON with 位次/志愿/风险"),
     Rule("rank_conversion_correct", rank_conversion_correct, 1.0, "位次 is the 一分一段 rank of the score"),
+    Rule("profile_matches_facts", profile_matches_facts, 1.0, "the analysis restates no province/科类/score wrongly"),
     Rule("cited_ranks_match_graph", cited_ranks_match_graph, 1.0, "each choice cites its candidate's mean rank"),
     Rule("tier_matches_rank_margin", tier_matches_rank_margin, 1.0, "冲 if 差<-5%, 保 if 差>10%, else 稳"),
     Rule("has_safety_choice", has_safety_choice, 1.0, "at least one 保"),

@@ -17,6 +17,11 @@ REACH_BELOW = -5  # 冲 if margin < REACH_BELOW
 SAFETY_ABOVE = 10  # 保 if margin > SAFETY_ABOVE; 稳 otherwise
 
 RISKS = ("滑档", "大小年", "服从调剂", "退档")
+# Every provincial-level name and every 科类 an answer might state (the profile check reads them).
+PROVINCE_NAMES = ("北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
+                  "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州",
+                  "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆")
+TRACK_NAMES = ("物理类", "历史类", "综合", "理科", "文科")
 VOLATILE_SPREAD = 0.3  # 波动大: (max - min) / mean of the three yearly ranks above this
 
 
