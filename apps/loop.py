@@ -1,7 +1,7 @@
 """``vkit loop``: rounds of the data flywheel, labelled by a simulated expert panel.
 
     vkit loop VERTICAL [--db URL] [--run DIR] [--preset micro] [--rounds N] [--method rlhf|dpo]
-                       [--output DIR] [--runs DIR] [--prompts 8] [--k 3] [--temperature 1.0] [key.sub=value ...]
+                       [--output DIR] [--runs DIR] [--prompts 32] [--k 3] [--temperature 1.0] [--no-seed-pairs] [key.sub=value ...]
 
 One round:
 
@@ -18,7 +18,9 @@ One round:
 4. **export**: ``export_preferences`` writes ``ROUND/preferences.jsonl`` and its data card: every
    complete majority-vote pair of the vertical in the store (earlier rounds and human labels count);
    the card says which labels came from the simulated panel (from the annotators' account kind);
-5. **train**: ``run_pipeline`` with stages ``rm,rlhf`` (or ``dpo``) from the current model into ``ROUND``;
+5. **train**: ``run_pipeline`` with stages ``rm,rlhf`` (or ``dpo``) from the current model into ``ROUND``,
+   on the exported pairs plus the vertical's own preference pairs (the labels of "round 0"; a team's
+   reward model learns from every label it has; ``--no-seed-pairs`` trains on the export alone);
 6. **promote** the candidate only if its grounded all-rules pass rate did not drop *and* the held-out
    judge (``make_judge``, which the panel never was) prefers it to the current model on the eval set
    (win rate > 0.5); else the current model stays;
@@ -63,10 +65,11 @@ class LoopOptions:
     preset: str | None = None
     rounds: int = 1
     method: str = "rlhf"
-    prompts: int = 8
+    prompts: int = 32
     k: int = 3
     panel_size: int = 3
     temperature: float = 1.0
+    seed_pairs: bool = True
     overrides: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -148,15 +151,21 @@ def finished_bootstrap(out: Path) -> Path | None:
     return model if (model / "config.json").is_file() else None
 
 
+def training_pairs(opts: LoopOptions, vertical, exported: list) -> list:
+    """The pairs the round trains on: the export, after the vertical's own pairs unless ``--no-seed-pairs``."""
+    return [*(vertical.load_preferences() if opts.seed_pairs else []), *exported]
+
+
 def train_candidate(opts: LoopOptions, vertical, current: Path, round_dir: Path, rows: list) -> tuple[dict, Any]:
-    """``rm,rlhf`` (or ``dpo``) from ``current`` on the exported rows; the base stage re-evaluates ``current``."""
+    """``rm,rlhf`` (or ``dpo``) from ``current`` on the exported rows (plus the vertical's own pairs unless
+    ``--no-seed-pairs``); the base stage re-evaluates ``current``."""
     from core_training.pipeline import run_pipeline
 
-    if not rows:  # run_pipeline would fall back to the vertical's own pairs
+    if not rows:  # nothing new was labelled: a round without new labels is not a round
         raise LoopError(f"{round_dir.name}: every pair was a tie or a split vote: nothing to train on "
                         "(try more --prompts or a larger --k)")
     cfg = run_config(opts, vertical, round_dir, METHODS[opts.method], base=current)
-    return run_pipeline(cfg, vertical, preferences=rows), cfg
+    return run_pipeline(cfg, vertical, preferences=training_pairs(opts, vertical, rows)), cfg
 
 
 # --------------------------------------------------------------------------- sampling pairs
@@ -375,7 +384,11 @@ def run_round(opts: LoopOptions, vertical, store, current: Path, round_dir: Path
     export = export_preferences(store, vertical.name, round_dir / "preferences.jsonl")
     print(f"[loop] round {number}: {len(task_ids)} tasks labelled, {export.rows} pairs exported to {export.path} "
           f"(labels: {export.label_source})", flush=True)
-    report, cfg = train_candidate(opts, vertical, current, round_dir, load_rows(export.path))
+    rows = load_rows(export.path)
+    if opts.seed_pairs:
+        print(f"[loop] round {number}: training on {len(rows)} exported + {len(vertical.load_preferences())} "
+              f"{vertical.name} pairs", flush=True)
+    report, cfg = train_candidate(opts, vertical, current, round_dir, rows)
     before, after = outcome(report, cfg, vertical, opts.method)
     promoted, reason = should_promote(before["grounded/all_rules_pass"], after["grounded/all_rules_pass"],
                                       after["judge_win_rate"])
@@ -387,6 +400,8 @@ def run_round(opts: LoopOptions, vertical, store, current: Path, round_dir: Path
               "annotations": annotations, "annotators": panel_names(vertical, opts.panel_size), "db": store.url,
               "export": {"path": str(export.path), "card": str(export.card_path), "rows": export.rows,
                          "counts": export.counts, "label_source": export.label_source},
+              "trained_on": {"exported_pairs": export.rows,
+                             "vertical_pairs": len(vertical.load_preferences()) if opts.seed_pairs else 0},
               "wall_seconds": round(time.time() - started, 1)}
     atomic_write_json(round_dir / REPORT, _json_safe(result))
     return result
@@ -456,6 +471,8 @@ def add_loop_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--prompts", type=int, default=LoopOptions.prompts, help="RL prompts (tasks) per round")
     p.add_argument("--k", type=int, default=LoopOptions.k, help="simulated annotators per task (overlap)")
     p.add_argument("--temperature", type=float, default=LoopOptions.temperature)
+    p.add_argument("--no-seed-pairs", dest="seed_pairs", action="store_false",
+                   help="train on the exported pairs alone (default: after the vertical's own pairs)")
     p.add_argument("overrides", nargs="*", help="run config key.sub=value overrides (e.g. threads=1)")
     p.set_defaults(fn=main)
     return p
@@ -467,7 +484,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         opts = LoopOptions(vertical=args.vertical, db=args.db, run=args.run, output=args.output, runs=args.runs,
                            preset=args.preset, rounds=args.rounds, method=args.method, prompts=args.prompts,
-                           k=args.k, temperature=args.temperature, overrides=tuple(args.overrides))
+                           k=args.k, temperature=args.temperature, seed_pairs=args.seed_pairs, overrides=tuple(args.overrides))
     except ValueError as err:
         print(f"vkit loop: error: {err}", file=sys.stderr)
         return 2

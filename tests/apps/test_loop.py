@@ -16,7 +16,7 @@ import yaml
 from apps.export import export_preferences
 from apps.loop import (
     LoopOptions, label_round, latest_model, panel_annotate, policy_of, round_agreement, round_prompts, round_table,
-    should_promote,
+    should_promote, training_pairs,
 )
 from apps.store import Store
 from core_training.judge import make_panel
@@ -133,6 +133,17 @@ def test_options_and_command_line():
         LoopOptions("gaokao", k=4)
     with pytest.raises(ValueError, match="--method"):
         LoopOptions("gaokao", method="ppo")
+
+
+def test_rounds_train_on_the_export_after_the_verticals_own_pairs(gaokao):
+    from core_training.cli import build_parser
+
+    exported = [{"id": "gaokao-task-1", "messages": [{"role": "user", "content": "q"}], "chosen": "a", "rejected": "b"}]
+    seeded = training_pairs(LoopOptions("gaokao"), gaokao, exported)
+    assert len(seeded) == len(gaokao.load_preferences()) + 1 and seeded[-1] is exported[0]
+    assert training_pairs(LoopOptions("gaokao", seed_pairs=False), gaokao, exported) == exported
+    assert build_parser().parse_args(["loop", "gaokao", "--no-seed-pairs"]).seed_pairs is False
+    assert build_parser().parse_args(["loop", "gaokao"]).seed_pairs is True
 
 
 def test_docstring_examples():
