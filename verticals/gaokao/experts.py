@@ -14,7 +14,7 @@ RLHF has something real to improve:
 ...          "candidates": [{"id": 1, "avg_rank": 19879, "tier": "冲", "subject_ok": True, "volatile": False},
 ...                         {"id": 2, "avg_rank": 30174, "tier": "保", "subject_ok": True, "volatile": False}]}
 >>> print(write_gold_answer(truth, "全面", variant=0))
-【考生情况分析】物理类位次23759，按位次而非分数选校。
+【考生情况分析】位次23759，按位次而非分数选校。
 【志愿表】{"位次":23759,"志愿":[{"id":1,"档":"冲","位次":19879},{"id":2,"档":"保","位次":30174}],"风险":["滑档","服从调剂"]}
 【填报策略】以计算机为主线，拉开梯度。
 【风险提示】滑档：保底要留足。服从调剂：或调到非计算机专业。
@@ -55,14 +55,14 @@ def gold_plan(truth: dict, risks: list[str]) -> dict:
 
 
 def analysis_text(truth: dict) -> str:
-    """【考生情况分析】 body: the 科类 and the 位次 the plan rests on.
+    """【考生情况分析】 body: the 位次 the plan rests on.
 
-    The province, year and score are in the retrieved facts and are not restated: a 4M-parameter
-    model echoed them wrongly on every held-out student (a province it never saw in training became
-    a training province), and an echo adds nothing the facts do not show. ``profile_matches_facts``
-    still fails any answer that restates them wrongly.
+    The province, year, 科类 and score are in the retrieved facts and are not restated: the 4M-parameter
+    model echoed them wrongly on every held-out student (湖北 became 广东, 物理类 became 综合), and an echo
+    adds nothing the facts do not show. ``profile_matches_facts`` still fails any answer that restates
+    them wrongly.
     """
-    return f"{truth['track']}位次{truth['rank']}，按位次而非分数选校。"
+    return f"位次{truth['rank']}，按位次而非分数选校。"
 
 
 def expert_risks(truth: dict, style: str) -> list[str]:

@@ -122,7 +122,7 @@ def profile_matches_facts(response: str, example: Example) -> RuleResult:
 
     >>> profile_matches_facts(DEMO_ANSWER, DEMO_EXAMPLE).passed
     True
-    >>> wrong = DEMO_ANSWER.replace("物理类位次", "湖北2025物理类621分，位次")
+    >>> wrong = DEMO_ANSWER.replace("】位次", "】湖北2025物理类621分，位次")
     >>> profile_matches_facts(wrong, DEMO_EXAMPLE).reason
     '【考生情况分析】 says 湖北 (the student is from 广东); says 621分 (the score is 598)'
     """
