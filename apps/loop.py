@@ -1,7 +1,8 @@
 """``vkit loop``: rounds of the data flywheel, labelled by a simulated expert panel.
 
     vkit loop VERTICAL [--db URL] [--run DIR] [--preset micro] [--rounds N] [--method rlhf|dpo]
-                       [--output DIR] [--runs DIR] [--prompts 32] [--k 3] [--temperature 1.0] [--no-seed-pairs] [key.sub=value ...]
+                       [--output DIR] [--runs DIR] [--prompts 32] [--k 3] [--temperature 1.0] [--no-seed-pairs]
+                       [key.sub=value ...]
 
 One round:
 
@@ -385,9 +386,10 @@ def run_round(opts: LoopOptions, vertical, store, current: Path, round_dir: Path
     print(f"[loop] round {number}: {len(task_ids)} tasks labelled, {export.rows} pairs exported to {export.path} "
           f"(labels: {export.label_source})", flush=True)
     rows = load_rows(export.path)
-    if opts.seed_pairs:
-        print(f"[loop] round {number}: training on {len(rows)} exported + {len(vertical.load_preferences())} "
-              f"{vertical.name} pairs", flush=True)
+    seed_pairs = len(training_pairs(opts, vertical, rows)) - len(rows)
+    if seed_pairs:
+        print(f"[loop] round {number}: training on {len(rows)} exported + {seed_pairs} {vertical.name} pairs",
+              flush=True)
     report, cfg = train_candidate(opts, vertical, current, round_dir, rows)
     before, after = outcome(report, cfg, vertical, opts.method)
     promoted, reason = should_promote(before["grounded/all_rules_pass"], after["grounded/all_rules_pass"],
@@ -400,8 +402,7 @@ def run_round(opts: LoopOptions, vertical, store, current: Path, round_dir: Path
               "annotations": annotations, "annotators": panel_names(vertical, opts.panel_size), "db": store.url,
               "export": {"path": str(export.path), "card": str(export.card_path), "rows": export.rows,
                          "counts": export.counts, "label_source": export.label_source},
-              "trained_on": {"exported_pairs": export.rows,
-                             "vertical_pairs": len(vertical.load_preferences()) if opts.seed_pairs else 0},
+              "trained_on": {"exported_pairs": export.rows, "vertical_pairs": seed_pairs},
               "wall_seconds": round(time.time() - started, 1)}
     atomic_write_json(round_dir / REPORT, _json_safe(result))
     return result
@@ -484,7 +485,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         opts = LoopOptions(vertical=args.vertical, db=args.db, run=args.run, output=args.output, runs=args.runs,
                            preset=args.preset, rounds=args.rounds, method=args.method, prompts=args.prompts,
-                           k=args.k, temperature=args.temperature, seed_pairs=args.seed_pairs, overrides=tuple(args.overrides))
+                           k=args.k, temperature=args.temperature, seed_pairs=args.seed_pairs,
+                           overrides=tuple(args.overrides))
     except ValueError as err:
         print(f"vkit loop: error: {err}", file=sys.stderr)
         return 2

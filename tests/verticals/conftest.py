@@ -60,8 +60,36 @@ def sample_ids(run_dir: Path, stage: str = "base") -> set[str]:
     return {row["id"] for row in rows}
 
 
+def import_then_micro_run(name: str, import_args: list, tmp_path: Path, on_graph):
+    """`vkit kg import NAME ...` into ``tmp_path/kg``, then `vkit run NAME --preset micro` on it; checks the
+    run finished every stage on the imported graph's datasets and returns ``(vertical, eval_set, asked)``:
+    the vertical (its caches now on the imported graph), its eval set by id, and the ids the run evaluated."""
+    import importlib
+
+    kg, run = tmp_path / "kg", tmp_path / "run"
+    proc = vkit("kg", "import", name, *import_args, "--out", kg)
+    assert proc.returncode == 0, proc.stderr
+    proc = vkit("run", name, "--preset", "micro", "--output", run, "threads=1",
+                env={f"VKIT_{name.upper()}_GRAPH": str(kg)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = run_report(run)
+    assert [s["stage"] for s in report["stages"]] == ["base", "cpt", "sft", "rlvr", "rm", "rlhf"]
+    assert (run / "report.md").is_file() and "| rlhf |" in proc.stdout
+
+    on_graph(kg)  # the same datasets, built here from the imported graph
+    vertical = importlib.import_module(f"verticals.{name}").VERTICAL
+    run_key = json.loads((run / "base" / "vkit_stage.json").read_text(encoding="utf-8"))["key"]
+    assert run_key == expected_base_key(vertical, run, ["threads=1"])  # trained on these datasets
+    eval_set = {ex["id"]: ex for ex in vertical.load_eval_set()}
+    asked = sample_ids(run)
+    assert asked and asked <= set(eval_set)
+    return vertical, eval_set, asked
+
+
 @pytest.fixture
 def imported_run():
-    """The helpers above: ``vkit``, ``clear_caches``, ``expected_base_key``, ``run_report``, ``sample_ids``."""
+    """The helpers above: ``vkit``, ``clear_caches``, ``expected_base_key``, ``run_report``, ``sample_ids``,
+    ``import_then_micro_run``."""
     return types.SimpleNamespace(vkit=vkit, clear_caches=clear_caches, expected_base_key=expected_base_key,
-                                 run_report=run_report, sample_ids=sample_ids, mappings=MAPPINGS)
+                                 run_report=run_report, sample_ids=sample_ids, mappings=MAPPINGS,
+                                 import_then_micro_run=import_then_micro_run)

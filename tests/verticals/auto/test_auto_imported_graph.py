@@ -4,7 +4,6 @@ on it; and a clear error when a graph is too small for the datasets."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -46,29 +45,12 @@ def test_eval_series_option_sets_the_held_out_series(tmp_path, on_graph, importe
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_kg_import_then_micro_run_on_the_imported_graph(tmp_path, on_graph, imported_run):
-    kg, run = tmp_path / "kg", tmp_path / "run"
-    proc = imported_run.vkit("kg", "import", "auto", "--source", FIXTURES / "trims.csv", "--mapping",
-                             FIXTURES / "trims.yaml", "--out", kg)
-    assert proc.returncode == 0, proc.stderr
-    proc = imported_run.vkit("run", "auto", "--preset", "micro", "--output", run, "threads=1",
-                             env={"VKIT_AUTO_GRAPH": str(kg)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = imported_run.run_report(run)
-    assert [s["stage"] for s in report["stages"]] == ["base", "cpt", "sft", "rlvr", "rm", "rlhf"]
-    assert (run / "report.md").is_file() and "| rlhf |" in proc.stdout
-
-    on_graph(kg)  # the same datasets, built here from the imported graph
-    from verticals.auto import VERTICAL
-
-    run_key = json.loads((run / "base" / "vkit_stage.json").read_text(encoding="utf-8"))["key"]
-    assert run_key == imported_run.expected_base_key(VERTICAL, run, ["threads=1"])  # trained on these datasets
-    eval_set = {ex["id"]: ex for ex in VERTICAL.load_eval_set()}
-    asked = imported_run.sample_ids(run)
-    assert asked and asked <= set(eval_set)
+    args = ["--source", FIXTURES / "trims.csv", "--mapping", FIXTURES / "trims.yaml"]
+    vertical, eval_set, asked = imported_run.import_then_micro_run("auto", args, tmp_path, on_graph)
     for example_id in asked:  # the run's eval items are about the fixture's held-out series
         names = {c["series"] for c in eval_set[example_id]["truth"]["candidates"]}
         assert names & HELD_OUT and names <= FIXTURE_SERIES, names
-    chains = " ".join(ex["messages"][0]["content"] for ex in VERTICAL.load_chains())
+    chains = " ".join(ex["messages"][0]["content"] for ex in vertical.load_chains())
     assert "远帆" in chains and not HELD_OUT & {w for w in FIXTURE_SERIES if w in chains}
 
 

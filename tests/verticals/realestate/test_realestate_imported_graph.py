@@ -6,7 +6,6 @@ give the datasets (a 小区 with no station in reach is left out and said why)."
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pytest
@@ -63,28 +62,12 @@ def test_imported_graph_index_and_retriever(tmp_path, on_graph, imported_run):
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_kg_import_then_micro_run_on_the_imported_graph(tmp_path, on_graph, imported_run):
-    kg, run = tmp_path / "kg", tmp_path / "run"
-    proc = imported_run.vkit("kg", "import", "realestate", *import_args(imported_run.mappings), "--out", kg)
-    assert proc.returncode == 0, proc.stderr
-    proc = imported_run.vkit("run", "realestate", "--preset", "micro", "--output", run, "threads=1",
-                             env={"VKIT_REALESTATE_GRAPH": str(kg)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = imported_run.run_report(run)
-    assert [s["stage"] for s in report["stages"]] == ["base", "cpt", "sft", "rlvr", "rm", "rlhf"]
-    assert (run / "report.md").is_file() and "| rlhf |" in proc.stdout
-
-    on_graph(kg)  # the same datasets, built here from the imported graph
-    from verticals.realestate import VERTICAL
-
-    run_key = json.loads((run / "base" / "vkit_stage.json").read_text(encoding="utf-8"))["key"]
-    assert run_key == imported_run.expected_base_key(VERTICAL, run, ["threads=1"])  # trained on these datasets
-    eval_set = {ex["id"]: ex for ex in VERTICAL.load_eval_set()}
-    asked = imported_run.sample_ids(run)
-    assert asked and asked <= set(eval_set)
+    args = import_args(imported_run.mappings)
+    vertical, eval_set, asked = imported_run.import_then_micro_run("realestate", args, tmp_path, on_graph)
     assert all(eval_set[i]["truth"]["city"] == "苏州" for i in asked)
     cited = {c["listing"] for ex in eval_set.values() for c in ex["truth"]["candidates"]}
     assert cited and all(2001 <= int(code[1:]) <= 2043 for code in cited)  # the fixture's listing codes
-    chains = [c["listing"] for ex in VERTICAL.load_chains() for c in ex["truth"]["candidates"]]
+    chains = [c["listing"] for ex in vertical.load_chains() for c in ex["truth"]["candidates"]]
     assert chains and all(code.startswith("L20") for code in chains)
 
 
