@@ -138,3 +138,15 @@ def _swap_into_place(new: Path, path: Path) -> None:
         raise
     _fsync_dir(path.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def last_checkpoint(work_dir: Path) -> str | None:
+    """The newest *complete* trainer checkpoint in ``work_dir``, or None.
+
+    The Trainer writes ``trainer_state.json`` last (after weights, optimizer, scheduler and RNG), and
+    removes the previous checkpoint only after that, so a run killed mid-save leaves a newer folder
+    without it next to an older complete one: the complete one is where to resume.
+    """
+    ckpts = [p for p in work_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+    ckpts.sort(key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    return str(ckpts[-1]) if ckpts else None

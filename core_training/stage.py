@@ -16,7 +16,7 @@ from transformers import TrainerCallback
 
 from core_training.config import RunConfig
 from core_training.contract import Vertical
-from core_training.io import append_jsonl
+from core_training.io import append_jsonl, last_checkpoint
 from core_training.modeling import freeze_router, load_causal_lm, load_tokenizer, lora_config
 from core_training.moe import MoEMonitor
 
@@ -114,11 +114,6 @@ def attach_logging(ctx: StageContext, trainer) -> MoEMonitor:
     monitor = MoEMonitor(trainer.model)
     trainer.add_callback(RunLogger(ctx, monitor if monitor.active else None))
     return monitor
-
-
-def last_checkpoint(work_dir: Path) -> str | None:
-    ckpts = sorted(work_dir.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[1]))
-    return str(ckpts[-1]) if ckpts else None
 
 
 def fit(ctx: StageContext, trainer, tokenizer):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from transformers import DataCollatorForLanguageModeling
 
+from core_training.io import last_checkpoint
+
 SHIPPED_BASE = Path(__file__).resolve().parents[1] / "assets" / "tiny-moe-base"
 
 
@@ -107,7 +109,7 @@ def pretrain(cfg: BaseConfig, output: Path, work_dir: Path | None = None) -> dic
         )
         trainer = Trainer(model=model, args=args, train_dataset=packed_blocks(phase_docs, tokenizer, length),
                           data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
-        trainer.train(resume_from_checkpoint=_last_checkpoint(phase_dir))
+        trainer.train(resume_from_checkpoint=last_checkpoint(phase_dir))
         model = trainer.model
     train_seconds = time.time() - started
     model.config.output_router_logits = False  # generate() must not compute the aux loss
@@ -132,11 +134,6 @@ def packed_blocks(docs: list[str], tokenizer, length: int):
     ids = tokenizer(docs, add_special_tokens=False)["input_ids"]
     ds = Dataset.from_dict({"input_ids": [x + [sep] for x in ids]})
     return pack_dataset(ds, seq_length=length, strategy="wrapped").select_columns(["input_ids"])
-
-
-def _last_checkpoint(work_dir: Path) -> str | None:
-    ckpts = sorted(work_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return str(ckpts[-1]) if ckpts else None
 
 
 def _final_loss(trainer) -> float | None:

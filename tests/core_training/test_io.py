@@ -87,3 +87,15 @@ def test_atomic_dir_refuses_to_replace_a_file(tmp_path):
     with pytest.raises(NotADirectoryError):
         with atomic_dir(tmp_path / "ckpt"):
             pass
+
+
+def test_last_checkpoint_skips_one_killed_mid_save(tmp_path):
+    from core_training.io import last_checkpoint
+
+    assert last_checkpoint(tmp_path) is None
+    for step in (4, 12):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-16").mkdir()  # weights written, killed before trainer_state.json
+    (tmp_path / "checkpoint-16" / "model.safetensors").write_bytes(b"x")
+    assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-12")  # 12 > 4 numerically, 16 incomplete
