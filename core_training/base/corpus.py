@@ -65,9 +65,14 @@ def _label_word(rng: random.Random) -> str:
 
 
 def _table(rng: random.Random, n: int) -> list[dict]:
-    names = set()
+    """``n`` rows with distinct random names in random order.
+
+    Names are deduplicated in a dict, not a set: a set of strings iterates in an order that changes with
+    each process's hash seed, and it once made every rebuild of the base a different base.
+    """
+    names: dict[str, None] = {}
     while len(names) < n:
-        names.add(_name(rng))
+        names[_name(rng)] = None
     return [{"id": i + 1, "name": nm, "value": _number(rng)} for i, nm in enumerate(sorted(names, key=lambda _: rng.random()))]
 
 

@@ -11,10 +11,17 @@ The deterministic work happens here, so the model only copies ids and digits:
 2. when the last state is ``已明确``, check every listing of the city (and district, if given)
    against budget, area, school (重点 for 应试, the activity for 素质) and metro (a station on the
    line, or the named station, within the walking limit), compute 首付 and the 等额本息 月供;
-3. list up to ``MAX_FITTING`` fitting listings (closest to the budget first) and up to
-   ``MAX_TEMPTING`` tempting ones that fail exactly one check, numbered in graph order. Each line
-   starts with its verdict (``符合`` or the failed check, e.g. ``超预算``, ``无钢琴``), so choosing is
-   reading, not arithmetic. The line gives 总价/首付/月供/学区 in the order the 【推荐】 JSON cites them.
+3. list up to ``MAX_FITTING`` fitting listings (closest to the budget first), then up to
+   ``MAX_TEMPTING`` tempting ones that fail exactly one check (in graph order), numbered 1..n in that
+   order. Each line starts with its verdict (``符合`` or the failed check, e.g. ``超预算``, ``无钢琴``),
+   so choosing is reading, not arithmetic. The line gives 总价/首付/月供/学区 in the order the 【推荐】
+   JSON cites them.
+
+Design decision (measured): with the candidates in graph order, the fitting ones scattered among the
+near misses, a ~4M-parameter model recommended a near miss in 37 of 42 held-out recommendations
+(``runs/realestate/r2``: within_budget 0.50, school_district 0.55 after rlhf). A production ranker
+shows the best matches first too; the model still has to stop where the ``符合`` lines end, and every
+rule still checks each cited listing against the graph, so citing a near miss fails.
 
 The facts are rendered from :func:`build_truth`, so the grounded prompt and the rules' truth agree.
 
@@ -25,7 +32,7 @@ The facts are rendered from :func:`build_truth`, so the grounded prompt and the 
 >>> facts = retrieve("杭州滨江区，预算520万，孩子学游泳，1号线附近")
 >>> print(facts.splitlines()[2]); print(facts.splitlines()[3])
 进度:已明确
-[1]无游泳 总价433万 首付130万 月供12939元 学区S6(编程) 3室2厅 97平 1/5号线M4步行6分
+[1]符合 总价472万 首付142万 月供14092元 学区S7(舞蹈/游泳/足球) 3室2厅 88平 1/5号线M4步行14分
 """
 
 from __future__ import annotations
@@ -59,14 +66,13 @@ def build_truth(user_text: str) -> dict:
 
 
 def select_candidates(needs: Needs) -> list[dict]:
-    """Fitting listings plus tempting near misses, numbered 1..n in graph order."""
+    """Fitting listings (closest to the budget first), then tempting near misses, numbered 1..n."""
     index = realestate_index()
     city = needs.city or default_city()
     rows = [evaluate_listing(listing, needs) for listing in index.listings_in(city)
             if needs.district in (None, index.xiaoqu[listing["xiaoqu"]]["district"])]
     fitting = sorted((r for r in rows if r["fits"]), key=lambda r: (-r["total"], _number(r)))[:MAX_FITTING]
-    chosen = fitting + _tempting(rows, needs)
-    chosen.sort(key=_number)
+    chosen = fitting + sorted(_tempting(rows, needs), key=_number)
     return [{"id": i, **row} for i, row in enumerate(chosen, start=1)]
 
 

@@ -7,11 +7,11 @@ unparsable 【推荐】 JSON makes every rule that needs it fail, so the all-rul
 garbage. ``no_discriminatory_language`` applies to every turn.
 
 The examples use two demo dialogs (see :func:`demo`): ``素质`` (asked, then 钢琴 + 4号线; candidates
-1 无钢琴, 2 离地铁远, 3 and 4 符合) and ``应试`` (specific at once: 重点小学 + 1号线).
+1 and 2 符合, 3 无钢琴, 4 离地铁远) and ``应试`` (specific at once: 重点小学 + 1号线).
 
 >>> ex, gold = demo("素质")
 >>> print(gold.splitlines()[0])
-您好！【推荐】{"房源":[{"id":3,"总价":444,"首付":134,"月供":13238,"学区":"S8"},{"id":4,"总价":538,"首付":162,"月供":16056,"学区":"S8"}]}
+您好！【推荐】{"房源":[{"id":1,"总价":538,"首付":162,"月供":16056,"学区":"S8"},{"id":2,"总价":444,"首付":134,"月供":13238,"学区":"S8"}]}
 >>> all(rule.fn(gold, ex).passed for rule in RULES)
 True
 """
@@ -125,10 +125,10 @@ def listings_exist_and_match(response: str, example: Example) -> RuleResult:
     >>> ex, gold = demo("素质")
     >>> listings_exist_and_match(gold, ex).passed
     True
-    >>> listings_exist_and_match(gold.replace('"id":4', '"id":7'), ex).reason
+    >>> listings_exist_and_match(gold.replace('"id":2', '"id":7'), ex).reason
     'id 7 is not among the retrieved listings (ids 1-4)'
     >>> listings_exist_and_match(gold.replace('"总价":444', '"总价":445'), ex).reason
-    'id 3: 总价 445万 ≠ 444万 (listing L74)'
+    'id 2: 总价 445万 ≠ 444万 (listing L74)'
     >>> listings_exist_and_match(gold.replace('"房源":[', '"房源":'), ex).reason
     'JSON after 【推荐】 does not parse (Expecting property name enclosed in double quotes)'
     """
@@ -239,8 +239,8 @@ def school_offers_activity(response: str, example: Example) -> RuleResult:
     >>> ex, gold = demo("素质")
     >>> school_offers_activity(gold, ex).passed
     True
-    >>> school_offers_activity(gold.replace('"id":4', '"id":1'), ex).reason
-    'id 1: S9 offers 舞蹈/游泳/编程/足球, not 钢琴'
+    >>> school_offers_activity(gold.replace('"id":2', '"id":3'), ex).reason
+    'id 3: S9 offers 舞蹈/游泳/编程/足球, not 钢琴'
     >>> school_offers_activity(gold, demo("应试")[0]).reason
     'no activity asked (应试)'
     """
@@ -273,8 +273,8 @@ def metro_access_matches(response: str, example: Example) -> RuleResult:
     >>> ex, gold = demo("素质")
     >>> metro_access_matches(gold, ex).passed
     True
-    >>> metro_access_matches(gold.replace('"id":4', '"id":2'), ex).reason
-    'id 2: no 4号线 station within 15 min (nearest M6, 6 min)'
+    >>> metro_access_matches(gold.replace('"id":2', '"id":4'), ex).reason
+    'id 4: no 4号线 station within 15 min (nearest M6, 6 min)'
     """
     needs = example["truth"]["needs"]
     if not example["truth"]["missing"] and (needs["no_metro"] or (needs["line"] is None and not needs["station"])):
@@ -308,9 +308,9 @@ def mortgage_correct(response: str, example: Example) -> RuleResult:
     >>> mortgage_correct(gold, ex).passed
     True
     >>> mortgage_correct(gold.replace('"月供":13238', '"月供":13283'), ex).reason
-    'id 3: 月供 13283元 ≠ 13238元 (等额本息, 310万 at 3.1% over 30年)'
+    'id 2: 月供 13283元 ≠ 13238元 (等额本息, 310万 at 3.1% over 30年)'
     >>> mortgage_correct(gold.replace('"首付":134', '"首付":133'), ex).reason
-    'id 3: 首付 133万 ≠ 134万 (30% of 444万, rounded up)'
+    'id 2: 首付 133万 ≠ 134万 (30% of 444万, rounded up)'
     """
     rec, result = _parsed(response, example)
     if result:

@@ -3,9 +3,9 @@
 Three hand-checked dialogs (facts shown in ``verticals.realestate.rules`` and the retriever doctests):
 
 * ``q``: "想在杭州拱墅区买学区房，预算540万" -> still missing 学区类型 and 通勤; the gold turn asks.
-* ``s``: the same family after "孩子学钢琴，4号线附近": [1] 无钢琴 (S9), [2] 离地铁远, [3] and [4] 符合
-  (S8, 钢琴, 5 min to 4号线). Gold cites 3 (444万, 首付 134万 = ⌈133.2⌉, 月供 13238元) and 4 (538万,
-  首付 162万 = ⌈161.4⌉, 月供 16056元).
+* ``s``: the same family after "孩子学钢琴，4号线附近": [1] and [2] 符合 (S8, 钢琴, 5 min to 4号线),
+  [3] 无钢琴 (S9), [4] 离地铁远. Gold cites 1 (538万, 首付 162万 = ⌈161.4⌉, 月供 16056元) and 2 (444万,
+  首付 134万 = ⌈133.2⌉, 月供 13238元).
 * ``y``: "杭州滨江区，预算450万，要重点小学，1号线附近": [1] [2] 符合 (S6, 重点), [3] 非重点 (S7),
   [4] 超预算 (533万).
 * ``n``: "杭州西湖区，预算480万，学区无所谓，我们开车，首付四成，利率3.5%，80平以上": [1] 符合 (467万,
@@ -28,8 +28,8 @@ EXAMPLES = {
     "n": (lambda ex: (ex, ex["answer"]))(dialog_examples("re-test-n", [NO_METRO_TEXT], "资深", 0)[0]),
 }
 GARBAGE = "这几套都挺好，您看着办。"
-ITEM_3 = '{"id":3,"总价":444,"首付":134,"月供":13238,"学区":"S8"}'
-ITEM_4 = '{"id":4,"总价":538,"首付":162,"月供":16056,"学区":"S8"}'
+ITEM_1 = '{"id":1,"总价":538,"首付":162,"月供":16056,"学区":"S8"}'
+ITEM_2 = '{"id":2,"总价":444,"首付":134,"月供":13238,"学区":"S8"}'
 
 
 def gold(key: str) -> str:
@@ -67,17 +67,17 @@ CASES = [
      "asks a question although"),
     ("listings_exist_and_match", "gold", "s", gold("s"), True, "ok"),
     ("listings_exist_and_match", "clarifying turn", "q", gold("q"), SKIP, "clarifying turn"),
-    ("listings_exist_and_match", "unknown id", "s", edit("s", ('"id":4', '"id":7')), False,
+    ("listings_exist_and_match", "unknown id", "s", edit("s", ('"id":2', '"id":7')), False,
      "id 7 is not among the retrieved listings (ids 1-4)"),
-    ("listings_exist_and_match", "cited twice", "s", edit("s", ('"id":4', '"id":3')), False, "id 3 is cited twice"),
+    ("listings_exist_and_match", "cited twice", "s", edit("s", ('"id":2', '"id":1')), False, "id 1 is cited twice"),
     ("listings_exist_and_match", "wrong total", "s", edit("s", ('"总价":444', '"总价":445')), False,
-     "id 3: 总价 445万 ≠ 444万"),
+     "id 2: 总价 445万 ≠ 444万"),
     ("listings_exist_and_match", "broken json", "s", edit("s", ('"房源":[', '"房源":')), False, "does not parse"),
-    ("listings_exist_and_match", "missing key", "s", edit("s", (',"首付":134', "")), False, "房源 item 1 lacks 首付"),
+    ("listings_exist_and_match", "missing key", "s", edit("s", (',"首付":162', "")), False, "房源 item 1 lacks 首付"),
     ("listings_exist_and_match", "string price", "s", edit("s", ('"总价":444', '"总价":"444"')), False,
      "总价 has the wrong type"),
-    ("listings_exist_and_match", "empty", "s", edit("s", (ITEM_3 + "," + ITEM_4, "")), False,
-     "房源 is empty but ids [3, 4] fit"),
+    ("listings_exist_and_match", "empty", "s", edit("s", (ITEM_1 + "," + ITEM_2, "")), False,
+     "房源 is empty but ids [1, 2] fit"),
     ("listings_exist_and_match", "no recommendation", "s", GARBAGE, False, "no 【推荐】 section"),
     ("within_budget_and_area", "gold", "y", gold("y"), True, "ok"),
     ("within_budget_and_area", "over budget", "y", add_item("y", '{"id":4,"总价":533,"首付":160,"月供":15928,"学区":"S6"}'),
@@ -98,22 +98,22 @@ CASES = [
     ("school_district_matches", "garbage", "y", GARBAGE, False, NO_REC),
     ("school_offers_activity", "gold", "s", gold("s"), True, "ok"),
     ("school_offers_activity", "school without 钢琴", "s",
-     add_item("s", '{"id":1,"总价":533,"首付":160,"月供":15928,"学区":"S9"}'), False, "id 1: S9 offers 舞蹈/游泳/编程/足球, not 钢琴"),
+     add_item("s", '{"id":3,"总价":533,"首付":160,"月供":15928,"学区":"S9"}'), False, "id 3: S9 offers 舞蹈/游泳/编程/足球, not 钢琴"),
     ("school_offers_activity", "应试 request", "y", gold("y"), SKIP, "no activity asked (应试)"),
     ("school_offers_activity", "clarifying turn", "q", gold("q"), SKIP, "clarifying turn"),
     ("school_offers_activity", "garbage", "s", GARBAGE, False, NO_REC),
     ("metro_access_matches", "gold", "s", gold("s"), True, "ok"),
-    ("metro_access_matches", "too far", "s", add_item("s", '{"id":2,"总价":489,"首付":147,"月供":14604,"学区":"S8"}'),
-     False, "id 2: no 4号线 station within 15 min"),
+    ("metro_access_matches", "too far", "s", add_item("s", '{"id":4,"总价":489,"首付":147,"月供":14604,"学区":"S8"}'),
+     False, "id 4: no 4号线 station within 15 min"),
     ("metro_access_matches", "no metro asked", "n", gold("n"), SKIP, "no metro access asked"),
     ("metro_access_matches", "garbage", "s", GARBAGE, False, NO_REC),
     ("mortgage_correct", "gold", "s", gold("s"), True, "ok"),
     ("mortgage_correct", "gold with stated terms", "n", gold("n"), True, "ok"),
     ("mortgage_correct", "off by one yuan is rounding", "s", edit("s", ('"月供":13238', '"月供":13239')), True, "ok"),
     ("mortgage_correct", "digits swapped", "s", edit("s", ('"月供":16056', '"月供":16065')), False,
-     "id 4: 月供 16065元 ≠ 16056元"),
+     "id 1: 月供 16065元 ≠ 16056元"),
     ("mortgage_correct", "down payment rounded down", "s", edit("s", ('"首付":134', '"首付":133')), False,
-     "id 3: 首付 133万 ≠ 134万 (30% of 444万, rounded up)"),
+     "id 2: 首付 133万 ≠ 134万 (30% of 444万, rounded up)"),
     ("mortgage_correct", "default terms instead of the buyer's", "n",
      edit("n", ('"首付":187', '"首付":141'), ('"月供":12573', '"月供":13914')), False, "首付 141万 ≠ 187万 (40% of 467万"),
     ("mortgage_correct", "clarifying turn", "q", gold("q"), SKIP, "clarifying turn"),
