@@ -3,12 +3,14 @@
 Every question type uses the same object; type-specific keys are added, never renamed::
 
     spec       【参数】{"车型":[1],"参数":[{"项":"最大功率","值":{"1":150},"单位":"kW"}]}
-               【结论】[1]最大功率为150kW（约204马力）。
+               【结论】[1]的最大功率如上。
     compare    【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
-               【结论】[2]加速更快，0-100为6.5s，快1.4s。
+               【结论】[2]加速更快，0-100占优。
     recommend  【参数】{"车型":[3,5],"预算":20,"参数":[{"项":"指导价","值":{"3":18.98,"5":19.58},"单位":"万"},…]}
-               【结论】推荐[3]和[5]：都在20万预算内，[3]续航560km最长，适合通勤。
+               【结论】推荐[3]和[5]：都在预算内，[3]续航最长，适合通勤。
 
+The numbers live in the JSON (the app renders them as a table); the gold 结论 states the verdict in
+words. A 结论 may still state numbers, and ``cited_values_match_graph`` checks each one.
 ``车型`` lists the trims the answer is about (the asked trim, the compared pair, the recommendation);
 ``参数`` cites values per trim; ``胜`` names the winner of a compared 项 (0 = 持平). A trim is cited by
 its retrieved id (an int, or its digits as a ``值`` key); a closed-book answer may write the full name

@@ -1,11 +1,16 @@
 """Gold answers from four simulated car advisors: every one passes every rule, they differ in soft qualities.
 
+Every number lives in the 【参数】 JSON, which the rules check and the app renders as a table; the
+one-sentence 【结论】 states the verdict in words and restates no number. Measured: with numbers in both
+places, 48 of the 51 held-out answers that failed ``cited_values_match_graph`` after sft
+(``runs/auto/r2``) failed on a number slipped while restating it in the 结论.
+
 The rubric (:mod:`verticals.auto.rubric`) prefers the first, so RLHF has something real to improve:
 
-* ``干练`` answers first, names each 项, gives the gap of a comparison and ties a recommendation to
+* ``干练`` answers first, names each 项 and the comparison's winner, and ties a recommendation to
   the use case (its 项 cited, the best fitting trims picked);
 * ``热心`` says the same wrapped in a greeting and a closing line (less direct, wordier);
-* ``笼统`` leaves out the 项 name or the gap, states a comparison's winner last, and recommends the
+* ``笼统`` leaves out the 项 name, leaves a comparison's winner to the JSON, and recommends the
   cheapest fitting trims with their price only;
 * ``发散`` adds a 项 nobody asked about (for a recommendation: 座位 instead of the use case's 项).
 
@@ -15,16 +20,16 @@ The rubric (:mod:`verticals.auto.rubric`) prefers the first, so RLHF has somethi
 ...                      "winner": 2, "gap": 1.4}]}
 >>> print(write_gold_answer(truth, "干练"))
 【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
-【结论】[2]加速更快，0-100为6.5s，快1.4s。
+【结论】[2]加速更快，0-100占优。
 >>> print(write_gold_answer(truth, "笼统").splitlines()[1])
-【结论】[1]0-100为7.9s，[2]为6.5s，[2]加速更快。
+【结论】[1]和[2]的0-100如上。
 """
 
 from __future__ import annotations
 
 from verticals.auto.answer import render_answer
 from verticals.auto.retriever import shown_fields
-from verticals.auto.vocab import PARAMS, PREDICATES, format_number, format_value, hp_of
+from verticals.auto.vocab import PARAMS, PREDICATES, hp_of
 
 EXPERT_STYLES = ("干练", "热心", "笼统", "发散")
 GREETINGS = ("您好！", "您好，", "根据已知事实，")
@@ -61,18 +66,6 @@ def item_json(truth: dict, item: str, ids: list[int]) -> dict:
     return {"项": item, "值": values, "单位": cited_unit(truth, item)}
 
 
-def said(truth: dict, trim_id: int, item: str) -> str:
-    """A value with its unit as prose writes it, e.g. ``150kW``, ``7.9s``, ``前驱``."""
-    value = cited_value(truth, trim_id, item)
-    text = str(value) if item == "最大功率" and truth["hp"] else format_value(item, value)
-    return text + cited_unit(truth, item)
-
-
-def labelled(truth: dict, trim_id: int, item: str) -> str:
-    """项 name and value, e.g. ``续航520km``, ``0-100 7.9s`` (a space keeps 0-100's digits apart)."""
-    return f"{item}{' ' if item == '0-100' else ''}{said(truth, trim_id, item)}"
-
-
 def _candidate(truth: dict, trim_id: int) -> dict:
     return next(c for c in truth["candidates"] if c["id"] == trim_id)
 
@@ -90,28 +83,14 @@ def spec_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
     extra = _extra_item(truth, ids) if style == "发散" and len(ids) == 1 else None
     shown = items + ([extra] if extra else [])
     obj = {"车型": ids, "参数": [item_json(truth, item, ids) for item in shown]}
-    if len(ids) == 1:
-        (trim_id,) = ids
-        parts = [_spec_phrase(truth, trim_id, item, style, variant if n == 0 else 0) for n, item in enumerate(shown)]
-        conclusion = f"[{trim_id}]" + "，".join(parts)
-    else:
-        per_trim = []
-        for trim_id in ids:
-            parts = [labelled(truth, trim_id, item) if style != "笼统" else said(truth, trim_id, item)
-                     for item in shown if item in _candidate(truth, trim_id)["params"]]
-            per_trim.append(f"[{trim_id}]" + "、".join(parts))
-        conclusion = "；".join(per_trim)
-    return obj, conclusion + "。"
-
-
-def _spec_phrase(truth: dict, trim_id: int, item: str, style: str, variant: int) -> str:
-    value = said(truth, trim_id, item)
+    named = "".join(f"[{t}]" for t in ids)
     if style == "笼统":
-        return f"为{value}"
-    phrase = f"{item}为{value}" if variant % 2 == 0 else f"的{item}是{value}"
-    if item == "最大功率" and not truth["hp"]:
-        phrase += f"（约{hp_of(cited_value(truth, trim_id, item))}马力）"
-    return phrase
+        return obj, f"{named}的参数如上。"
+    asked = "、".join(items)
+    conclusion = f"{named}的{asked}如上" if variant % 2 == 0 else f"{named}{asked}见上表"
+    if extra:
+        conclusion += f"，另附{extra}"
+    return obj, conclusion + "。"
 
 
 def compare_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
@@ -125,30 +104,23 @@ def compare_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
         if item in rows:
             entry["胜"] = rows[item]["winner"]
         obj_items.append(entry)
-    phrases = [_compare_phrase(truth, rows[i], style, variant) if i in rows else _listing(truth, i, ids)
-               for i in items]
+    phrases = [_compare_phrase(rows[i], style, variant) if i in rows else f"{i}如上" for i in items]
     if extra:
         phrases.append(f"另附{extra}供参考")
     return {"车型": ids, "参数": obj_items}, "；".join(phrases) + "。"
 
 
-def _listing(truth: dict, item: str, ids: list[int]) -> str:
-    return f"{item}：" + "，".join(f"[{t}]{said(truth, t, item)}" for t in ids)
-
-
-def _compare_phrase(truth: dict, row: dict, style: str, variant: int) -> str:
-    item, winner, unit = row["项"], row["winner"], row["unit"]
+def _compare_phrase(row: dict, style: str, variant: int) -> str:
+    item, winner = row["项"], row["winner"]
     if winner == 0:
-        return f"[1]和[2]{item}持平，均为{said(truth, 1, item)}"
-    predicate, gap_word = PREDICATES[(item, row["better"])]
+        return f"[1]和[2]{item}持平"
+    predicate, _ = PREDICATES[(item, row["better"])]
     loser = 3 - winner
     if style == "笼统":
-        first, second = said(truth, loser, item), said(truth, winner, item)
-        return f"[{loser}]{item}为{first}，[{winner}]为{second}，[{winner}]{predicate}"
-    gap = f"{gap_word}{format_number(row['gap'])}{unit}"
+        return f"[{loser}]和[{winner}]的{item}如上"
     if variant % 2:
-        return f"[{winner}]{predicate}（{item} {said(truth, winner, item)}），比[{loser}]{gap}"
-    return f"[{winner}]{predicate}，{item}为{said(truth, winner, item)}，{gap}"
+        return f"[{winner}]{predicate}，{item}优于[{loser}]"
+    return f"[{winner}]{predicate}，{item}占优"
 
 
 def recommend_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
@@ -165,18 +137,15 @@ def recommend_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
     items = ["指导价"] + ([second] if second and second != "指导价" else [])
     obj = {"车型": picks, "预算": budget, "参数": [item_json(truth, item, picks) for item in items]}
     named = "和".join(f"[{p}]" for p in picks)
-    within = f"都在{format_number(budget)}万预算内" if len(picks) > 1 else f"在{format_number(budget)}万预算内"
+    within = "都在预算内" if len(picks) > 1 else "在预算内"
     if style == "笼统":
         return obj, f"推荐{named}，{within}。"
     best = picks[0]
     if style == "发散":
-        return obj, f"推荐{named}：{within}，[{best}]{labelled(truth, best, '座位')}。"
+        return obj, f"推荐{named}：{within}，另附座位数。"
     fit = USE_PHRASES[truth["use"]]
-    if metric == "指导价":
-        reason = f"[{best}]仅{said(truth, best, '指导价')}，{fit}"
-    else:
-        lead = SUPERLATIVES[metric] if len(picks) > 1 else ""
-        reason = f"[{best}]{labelled(truth, best, metric)}{lead}，{fit}"
+    lead = SUPERLATIVES[metric] if len(picks) > 1 else "占优"
+    reason = f"[{best}]最便宜，{fit}" if metric == "指导价" else f"[{best}]{metric}{lead}，{fit}"
     if variant % 2:
         return obj, f"推荐{named}；{reason}，{within}。"
     return obj, f"推荐{named}：{within}，{reason}。"

@@ -8,7 +8,7 @@ ones keep every rule passing and only lower the rubric.
 >>> import random
 >>> print(HARD_PERTURBATIONS["wrong_winner"](COMPARE_ANSWER, COMPARE_EXAMPLE["truth"], random.Random(0)))
 【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":1}]}
-【结论】[2]加速更快，0-100为6.5s，快1.4s。
+【结论】[2]加速更快，0-100占优。
 """
 
 from __future__ import annotations
@@ -62,13 +62,16 @@ def wrong_unit(answer: str, truth: dict, rng: random.Random) -> str | None:
 
 
 def wrong_prose_number(answer: str, truth: dict, rng: random.Random) -> str | None:
-    prose = _prose(answer)
-    masked = prose.replace("0-100", "#####")  # same length, so positions still match ``prose``
-    numbers = list(re.finditer(r"(?<![\[\d.])(\d+(?:\.\d+)?)(?=s|kW|马力|万|km|mm|kg|座|L|N·m)", masked))
-    if not numbers:
+    """The 结论 restates a cited value with a slipped digit (the failure the number-free 结论 avoids)."""
+    obj = parse_answer(answer)
+    numeric = [(item, key) for item in obj["参数"] for key, v in item["值"].items()
+               if isinstance(v, (int, float)) and item["单位"]]
+    if not numeric:
         return None
-    match = rng.choice(numbers)
-    return _rebuild(answer, conclusion=prose[:match.start(1)] + _bump(match.group(1)) + prose[match.end(1):])
+    item, key = rng.choice(numeric)
+    space = " " if item["项"] == "0-100" else ""
+    slipped = f"[{key}]{item['项']}{space}{_bump(repr(item['值'][key]))}{item['单位']}"
+    return _rebuild(answer, conclusion=_prose(answer).rstrip("。") + f"，{slipped}。")
 
 
 def unknown_id(answer: str, truth: dict, rng: random.Random) -> str:

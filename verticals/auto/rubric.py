@@ -3,7 +3,7 @@
 * ``accuracy``: cited values, refs, comparison winners and recommended trims are right;
 * ``clarity``: a short 结论 without filler that names each cited 项, in a short answer;
 * ``directness``: the 结论 opens with the answer (the trim id, the winner, 推荐…), not a greeting;
-* ``use_case_relevance``: spec/compare cite exactly what was asked (and a comparison states the gap);
+* ``use_case_relevance``: spec/compare cite exactly what was asked (and a comparison names its winner);
   a recommendation cites the use case's 项, speaks to the use case and picks the best fitting trims.
 
 >>> from verticals.auto.demo import RECOMMEND_ANSWER, RECOMMEND_EXAMPLE
@@ -22,7 +22,7 @@ from core_training.contract import Example
 from verticals.auto.answer import AnswerError, all_refs, parse_answer, resolve_in_graph, split_sections
 from verticals.auto.citations import value_problem
 from verticals.auto.rules import comparison_direction_correct, recommendation_within_budget
-from verticals.auto.vocab import PREDICATES, USE_WORDS, format_number
+from verticals.auto.vocab import PREDICATES, USE_WORDS
 
 RUBRIC_DIMENSIONS = ("accuracy", "clarity", "directness", "use_case_relevance")
 FILLERS = ("您好", "根据已知事实", "供您参考", "供参考", "欢迎", "首先", "总的来说", "综上所述", "希望对您有帮助")
@@ -106,10 +106,10 @@ def use_case_relevance(obj: dict, prose: str, truth: dict) -> float:
     overlap = len(asked & cited) / len(asked | cited) if asked | cited else 1.0
     if truth["type"] == "spec":
         return round(overlap, 3)
-    gaps = [_gap_stated(row, prose) for row in truth["comparisons"] if row["winner"]]
-    return round(0.7 * overlap + 0.3 * (all(gaps) if gaps else 1.0), 3)
+    verdicts = [_winner_stated(row, prose) for row in truth["comparisons"] if row["winner"]]
+    return round(0.7 * overlap + 0.3 * (all(verdicts) if verdicts else 1.0), 3)
 
 
-def _gap_stated(row: dict, prose: str) -> bool:
-    _, gap_word = PREDICATES[(row["项"], row["better"])]
-    return f"{gap_word}{format_number(row['gap'])}{row['unit']}" in prose
+def _winner_stated(row: dict, prose: str) -> bool:
+    predicate, _ = PREDICATES[(row["项"], row["better"])]
+    return f"[{row['winner']}]{predicate}" in prose

@@ -88,7 +88,7 @@ def cited_values_match_graph(response: str, example: Example) -> RuleResult:
     True
     >>> cited_values_match_graph(COMPARE_ANSWER.replace('"1":7.9', '"1":7.5'), COMPARE_EXAMPLE).reason
     '[1] 0-100: 7.5s ≠ 7.9s'
-    >>> cited_values_match_graph(COMPARE_ANSWER.replace("快1.4s", "快1.2s"), COMPARE_EXAMPLE).reason
+    >>> cited_values_match_graph(COMPARE_ANSWER.replace("占优。", "占优，快1.2s。"), COMPARE_EXAMPLE).reason
     '结论 states 1.2s, which no cited trim, budget or gap has'
     """
     obj = _parsed(response)

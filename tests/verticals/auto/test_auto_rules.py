@@ -3,10 +3,10 @@
 Cases edit the two hand-checked demo answers of ``verticals.auto.rules``::
 
     COMPARE   【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
-              【结论】[2]加速更快，0-100为6.5s，快1.4s。
+              【结论】[2]加速更快，0-100占优。
     RECOMMEND 【参数】{"车型":[2,3],"预算":20,"参数":[{"项":"指导价","值":{"2":15.88,"3":15.38},"单位":"万"},
                                                    {"项":"续航","值":{"2":560,"3":485},"单位":"km"}]}
-              【结论】推荐[2]和[3]：都在20万预算内，[2]续航560km最长，适合通勤。
+              【结论】推荐[2]和[3]：都在预算内，[2]续航最长，适合通勤。
 
 In the recommendation, [1] is over budget (23.68万) and [4] is a 混动 (the user asked 纯电).
 """
@@ -75,12 +75,12 @@ CASES = [
     ("cited_values_match_graph", "unknown item", c(('"0-100"', '"百米加速"')), C, False, "unknown 项 '百米加速'"),
     ("cited_values_match_graph", "item the trim lacks", r(('"项":"续航"', '"项":"油耗"'), ('"单位":"km"', '"单位":"L/100km"')),
      R, False, "[2] 油耗: the trim has no 油耗"),
-    ("cited_values_match_graph", "prose value slip", c(("为6.5s", "为6.3s")), C, False, "结论 states 6.3s"),
-    ("cited_values_match_graph", "prose gap wrong", c(("快1.4s", "快1.5s")), C, False, "结论 states 1.5s"),
+    ("cited_values_match_graph", "prose value slip", c(("占优。", "占优，0-100为6.3s。")), C, False, "结论 states 6.3s"),
+    ("cited_values_match_graph", "prose gap wrong", c(("占优。", "占优，快1.5s。")), C, False, "结论 states 1.5s"),
     ("cited_values_match_graph", "prose price of uncited trim", r(("适合通勤", "比[1]的23.68万便宜")), R, True, "ok"),
-    ("cited_values_match_graph", "prose hp right", c(("快1.4s", "快1.4s，[2]约265马力")), C, True, "ok"),
-    ("cited_values_match_graph", "nothing cited", c(('{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}', ""),
-                                                     ("，0-100为6.5s，快1.4s", "")), C, False, "no parameter value cited"),
+    ("cited_values_match_graph", "prose hp right", c(("占优。", "占优，0-100为6.5s，快1.4s，[2]约265马力。")), C, True, "ok"),
+    ("cited_values_match_graph", "nothing cited", c(('{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}', "")),
+     C, False, "no parameter value cited"),
     ("cited_values_match_graph", "garbage", GARBAGE, C, False, NO_JSON),
     ("trim_exists", "gold", COMPARE_ANSWER, C, True, "ok"),
     ("trim_exists", "id out of range", c(('"车型":[1,2]', '"车型":[1,2,6]')), C, False, "id 6 is not a retrieved trim"),
@@ -164,7 +164,7 @@ def test_garbage_fails_every_rule_that_applies():
 
 
 def test_partial_scores_count_right_values():
-    two_wrong = c(('"1":7.9', '"1":7.7'), ('"2":6.5', '"2":6.4'))
+    two_wrong = c(('"1":7.9', '"1":7.7'), ('"2":6.5', '"2":6.4'), ("占优。", "占优，0-100为6.5s，快1.4s。"))
     assert RULE["cited_values_match_graph"].fn(two_wrong, C).score == pytest.approx(1 - 2 / 4)
 
 
