@@ -53,7 +53,8 @@ def test_kill_mid_stage_then_resume(tmp_path):
                  "sft.max_steps=40", "sft.save_steps=4")
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, start_new_session=True)
     deadline = time.time() + 600
-    while not list((out / ".work").glob("sft-*/checkpoint-8")) and time.time() < deadline:
+    # a checkpoint counts once its trainer_state.json is written (resume skips half-saved ones)
+    while not list((out / ".work").glob("sft-*/checkpoint-8/trainer_state.json")) and time.time() < deadline:
         assert proc.poll() is None, "the run ended before it could be killed"
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
