@@ -36,7 +36,7 @@ GREETINGS = ("您好！", "您好，", "根据已知事实，")
 CLOSINGS = ("供您参考。", "欢迎试驾。", "欢迎再问。")
 USE_PHRASES = {"通勤": "适合通勤", "家用": "适合家用", "长途": "适合跑长途", "性能": "适合追求驾驶乐趣", None: "性价比最高"}
 EXTRA_ITEMS = ("指导价", "0-100", "最大功率", "座位")  # what the 发散 advisor adds, first one not asked
-SUPERLATIVES = {"续航": "最长", "轴距": "最长", "油耗": "最低", "0-100": "最快", "指导价": "最低"}
+SUPERLATIVES = {"续航": "最长", "轴距": "最长", "油耗": "最低", "0-100": "最快"}
 
 
 def write_gold_answer(truth: dict, style: str, variant: int = 0) -> str:
@@ -114,7 +114,7 @@ def _compare_phrase(row: dict, style: str, variant: int) -> str:
     item, winner = row["项"], row["winner"]
     if winner == 0:
         return f"[1]和[2]{item}持平"
-    predicate, _ = PREDICATES[(item, row["better"])]
+    predicate = PREDICATES[(item, row["better"])]
     loser = 3 - winner
     if style == "笼统":
         return f"[{loser}]和[{winner}]的{item}如上"
@@ -144,8 +144,10 @@ def recommend_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
     if style == "发散":
         return obj, f"推荐{named}：{within}，另附座位数。"
     fit = USE_PHRASES[truth["use"]]
-    lead = SUPERLATIVES[metric] if len(picks) > 1 else "占优"
-    reason = f"[{best}]最便宜，{fit}" if metric == "指导价" else f"[{best}]{metric}{lead}，{fit}"
+    if metric == "指导价":
+        reason = f"[{best}]最便宜，{fit}"
+    else:
+        reason = f"[{best}]{metric}{SUPERLATIVES[metric] if len(picks) > 1 else '占优'}，{fit}"
     if variant % 2:
         return obj, f"推荐{named}；{reason}，{within}。"
     return obj, f"推荐{named}：{within}，{reason}。"

@@ -225,5 +225,5 @@ def comparison_line(row: dict) -> str:
     values = " ".join(f"[{k}]{format_value(row['项'], v)}{unit}" for k, v in row["values"].items())
     if row["winner"] == 0:
         return f"比较{row['项']}：{values} → 两者持平"
-    predicate, _ = PREDICATES[(row["项"], row["better"])]
+    predicate = PREDICATES[(row["项"], row["better"])]
     return f"比较{row['项']}：{values} → [{row['winner']}]{predicate}，差{format_number(row['gap'])}{unit}"

@@ -111,5 +111,5 @@ def use_case_relevance(obj: dict, prose: str, truth: dict) -> float:
 
 
 def _winner_stated(row: dict, prose: str) -> bool:
-    predicate, _ = PREDICATES[(row["项"], row["better"])]
+    predicate = PREDICATES[(row["项"], row["better"])]
     return f"[{row['winner']}]{predicate}" in prose

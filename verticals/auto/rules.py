@@ -270,7 +270,7 @@ def comparison_direction_correct(response: str, example: Example) -> RuleResult:
             values = f"{first} vs {second}, {row['better']} wins"
             return RuleResult.fail(f"{row['项']}: 胜 is [{said}], but {right} ({values})")
         if row["winner"]:
-            predicate = PREDICATES[(row["项"], row["better"])][0]
+            predicate = PREDICATES[(row["项"], row["better"])]
             claimed = {int(n) for n in re.findall(rf"\[(\d+)\]{predicate}", prose)}
             if claimed - {row["winner"]}:
                 return RuleResult.fail(f"结论 says [{min(claimed - {row['winner']})}]{predicate}")

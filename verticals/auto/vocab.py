@@ -77,14 +77,14 @@ DIRECTION_WORDS = (
     ("更便宜", "指导价", "lower"), ("更实惠", "指导价", "lower"), ("价格更低", "指导价", "lower"),
     ("更重", "整备质量", "higher"), ("更轻", "整备质量", "lower"),
 )
-# How an answer states the winner and the gap, per (项, better).
+# How an answer states the winner, per (项, better).
 PREDICATES = {
-    ("0-100", "lower"): ("加速更快", "快"), ("最大功率", "higher"): ("动力更强", "高"),
-    ("最大扭矩", "higher"): ("扭矩更大", "大"), ("油耗", "lower"): ("更省油", "低"),
-    ("续航", "higher"): ("续航更长", "多"), ("指导价", "lower"): ("更便宜", "便宜"),
-    ("指导价", "higher"): ("更贵", "贵"), ("轴距", "higher"): ("空间更大", "长"),
-    ("整备质量", "lower"): ("更轻", "轻"), ("整备质量", "higher"): ("更重", "重"),
-    ("座位", "higher"): ("座位更多", "多"), ("排量", "higher"): ("排量更大", "大"),
+    ("0-100", "lower"): "加速更快", ("最大功率", "higher"): "动力更强",
+    ("最大扭矩", "higher"): "扭矩更大", ("油耗", "lower"): "更省油",
+    ("续航", "higher"): "续航更长", ("指导价", "lower"): "更便宜",
+    ("指导价", "higher"): "更贵", ("轴距", "higher"): "空间更大",
+    ("整备质量", "lower"): "更轻", ("整备质量", "higher"): "更重",
+    ("座位", "higher"): "座位更多", ("排量", "higher"): "排量更大",
 }
 ENERGY_WORDS = (  # checked in this order: 油电 is 混动, not 燃油
     (NEW_ENERGY, ("新能源",)), ("混动", ("混动", "插混", "phev", "油电", "增程")),
