@@ -46,7 +46,9 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import sys
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -100,15 +102,20 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     memory = url.database in (None, "", ":memory:")
     if not memory:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    # ``timeout`` installs the busy handler as the connection opens, before the first PRAGMA: switching
+    # a fresh file to WAL takes an exclusive lock, and concurrent first opens must wait for it, not fail.
     engine = sa.create_engine(
-        url, poolclass=StaticPool if memory else None, connect_args={"check_same_thread": False}
+        url, poolclass=StaticPool if memory else None,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # the driver's own BEGIN is deferred; we issue ours in "begin"
-        for pragma in ("journal_mode=WAL", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}", "foreign_keys=ON"):
+        for pragma in (f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}", "foreign_keys=ON"):
             dbapi_conn.execute(f"PRAGMA {pragma}")
+        if not memory:
+            _set_wal(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -117,6 +124,19 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("vkit_write") else "BEGIN")
 
     return engine
+
+
+def _set_wal(dbapi_conn, attempts: int = 50) -> None:
+    """Switch to WAL; retry while another connection holds the lock (SQLite skips the busy handler
+    for some journal-mode changes, so concurrent first opens can still see "database is locked")."""
+    for attempt in range(attempts):
+        try:
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _insert(conn: Connection, table: sa.Table):
