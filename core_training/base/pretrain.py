@@ -82,19 +82,17 @@ def pretrain(cfg: BaseConfig, output: Path, work_dir: Path | None = None) -> dic
     import torch
     from transformers import Trainer, TrainingArguments
 
-    from core_training.base.corpus import _lexicon, generate_corpus
+    from core_training.base.corpus import generate_corpus
     from core_training.base.skills import evaluate_skills
     from core_training.io import atomic_dir, atomic_write_json
-    from core_training.tokenizer import train_tokenizer
 
     torch.set_num_threads(cfg.threads)
     started = time.time()
     docs = generate_corpus(cfg.num_documents, seed=cfg.seed)
-    chars = "".join(_lexicon()[3])
-    tokenizer = train_tokenizer(docs[: cfg.tokenizer_documents] + [chars, chars], vocab_size=cfg.vocab_size)
+    work_dir = work_dir or output.with_name(output.name + ".work")
+    tokenizer = _tokenizer(cfg, docs, work_dir / "tokenizer")
     model = build_model(cfg, tokenizer)
     model.config.output_router_logits = True  # router aux loss during training only
-    work_dir = work_dir or output.with_name(output.name + ".work")
     phases = [
         (work_dir, docs, cfg.max_length, cfg.batch_size, cfg.max_steps, cfg.learning_rate, 100),
         (work_dir / "phase2", generate_corpus(cfg.phase2_documents, seed=cfg.seed + 1, copy_heavy=True),
@@ -123,6 +121,24 @@ def pretrain(cfg: BaseConfig, output: Path, work_dir: Path | None = None) -> dic
         atomic_write_json(Path(tmp) / "vkit_base.json", meta)
         (Path(tmp) / "README.md").write_text(model_card(meta), encoding="utf-8")
     return meta
+
+
+def _tokenizer(cfg: BaseConfig, docs: list[str], saved: Path):
+    """Train the BPE tokenizer once and keep it in the work dir: a resumed build reuses that very file,
+    so its checkpoints always meet the vocabulary they were trained with."""
+    from transformers import PreTrainedTokenizerFast
+
+    from core_training.base.corpus import _lexicon
+    from core_training.io import atomic_dir
+    from core_training.tokenizer import train_tokenizer
+
+    if (saved / "tokenizer.json").is_file():
+        return PreTrainedTokenizerFast.from_pretrained(str(saved))
+    chars = "".join(_lexicon()[3])
+    tokenizer = train_tokenizer(docs[: cfg.tokenizer_documents] + [chars, chars], vocab_size=cfg.vocab_size)
+    with atomic_dir(saved) as tmp:
+        tokenizer.save_pretrained(tmp)
+    return tokenizer
 
 
 def packed_blocks(docs: list[str], tokenizer, length: int):

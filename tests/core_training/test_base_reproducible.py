@@ -60,3 +60,21 @@ def test_micro_base_build_is_byte_identical_across_processes(tmp_path):
     a, b = builds
     assert json.loads((a / "tokenizer.json").read_text()) == json.loads((b / "tokenizer.json").read_text())
     assert _digest(a / "model.safetensors") == _digest(b / "model.safetensors")
+
+
+def test_a_resumed_build_reuses_the_tokenizer_it_started_with(tmp_path):
+    """The tokenizer is trained once per work dir; a resumed build must not retrain it (its checkpoints
+    were trained with that vocabulary), even when the corpus it is handed differs."""
+    from core_training.base.corpus import generate_corpus
+    from core_training.base.pretrain import BaseConfig, _tokenizer
+
+    cfg = BaseConfig(tokenizer_documents=200, vocab_size=600)
+    saved = tmp_path / "work" / "tokenizer"
+    first = _tokenizer(cfg, generate_corpus(200, seed=1), saved)
+    assert (saved / "tokenizer.json").is_file()
+    again = _tokenizer(cfg, generate_corpus(200, seed=2), saved)
+    fresh = _tokenizer(cfg, generate_corpus(200, seed=2), tmp_path / "other")
+    assert again.get_vocab() == first.get_vocab()
+    assert fresh.get_vocab() != first.get_vocab()  # the corpus does matter, so reuse is what kept it equal
+    assert again.apply_chat_template([{"role": "user", "content": "你好"}], tokenize=False) == \
+        first.apply_chat_template([{"role": "user", "content": "你好"}], tokenize=False)
