@@ -1,9 +1,9 @@
 """Speed of vkit's sft and rlvr stages against plain TRL trainers with their default settings.
 
-Same tiny MoE (the shipped base unless --base), same gaokao data, same batch size; each side runs in
-its own fresh process, one after the other. Prints tokens/s, seconds/step and the ratios.
+Same tiny MoE (the shipped base unless --base), same data (gaokao unless --vertical), same batch size;
+each side runs in its own fresh process, one after the other. Prints tokens/s, seconds/step and the ratios.
 
-    .venv/bin/python bench/bench_train.py --steps 20 [--base PATH] [--threads 2]
+    .venv/bin/python bench/bench_train.py --steps 20 [--base PATH] [--threads 2] [--vertical realestate]
 
 Not a test: a measurement. Numbers depend on the machine; compare only within one run.
 """
@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 
-def _context(stage: str, steps: int, base: str | None, out: Path, threads: int):
+def _context(stage: str, steps: int, base: str | None, out: Path, threads: int, vertical: str):
     from core_training.config import resolve_run_config
     from core_training.modeling import resolve_base
     from core_training.registry import get_vertical
     from core_training.stage import StageContext
 
-    v = get_vertical("gaokao")
+    v = get_vertical(vertical)
     over = [f"{stage}.max_steps={steps}", f"{stage}.save_steps={steps * 10}", f"{stage}.logging_steps=1",
             f"threads={threads}"]
     cfg = resolve_run_config(dict(v.config_overrides), cli_overrides=over)
@@ -63,14 +63,14 @@ def _tokens(trainer) -> float:
     return float(hist[-1]["num_tokens"]) if hist else float("nan")
 
 
-def measure(side: str, stage: str, steps: int, base: str | None, threads: int) -> dict:
+def measure(side: str, stage: str, steps: int, base: str | None, threads: int, vertical: str = "gaokao") -> dict:
     """Run one side in this process; returns seconds/step (after a warm-up step) and tokens/s."""
     import torch
     from transformers import TrainerCallback
 
     torch.set_num_threads(threads)
     out = Path(tempfile.mkdtemp(prefix=f"bench-{side}-{stage}-"))
-    ctx = _context(stage, steps, base, out, threads)
+    ctx = _context(stage, steps, base, out, threads, vertical)
     stamps: list[float] = []
 
     class Clock(TrainerCallback):
@@ -99,15 +99,17 @@ def main() -> None:
     ap.add_argument("--base")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--stages", default="sft,rlvr")
+    ap.add_argument("--vertical", default="gaokao")
     ap.add_argument("--one", nargs=2, metavar=("SIDE", "STAGE"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        print("RESULT " + json.dumps(measure(a.one[0], a.one[1], a.steps, a.base, a.threads)))
+        print("RESULT " + json.dumps(measure(a.one[0], a.one[1], a.steps, a.base, a.threads, a.vertical)))
         return
     results = {}
     for stage in a.stages.split(","):
         for side in ("plain", "vkit"):
-            cmd = [sys.executable, __file__, "--one", side, stage, "--steps", str(a.steps), "--threads", str(a.threads)]
+            cmd = [sys.executable, __file__, "--one", side, stage, "--steps", str(a.steps), "--threads", str(a.threads),
+                   "--vertical", a.vertical]
             cmd += ["--base", a.base] if a.base else []
             proc = subprocess.run(cmd, capture_output=True, text=True)
             line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]

@@ -401,6 +401,10 @@ class TrainStageConfig:
     save_steps: int = 50
     lr_scheduler_type: str = "cosine"
     packing: bool = False  # sft: bfd packing, padding-free (position_ids); cpt always packs fixed blocks
+    # sft: batches of similar length (transformers' LengthGroupedSampler), so far fewer pad tokens are
+    # computed. Off by default: measured on 2 cores it made sft 1.2x (gaokao) to 1.9x (realestate) faster
+    # but its held-out grounded pass fell (gaokao 0.80 -> 0.45, realestate 0.68 -> 0.52; README).
+    group_by_length: bool = False
 
     def __post_init__(self) -> None:
         _require(self.per_device_batch_size >= 1, "per_device_batch_size: must be >= 1")

@@ -71,6 +71,7 @@ def trainer_kwargs(ctx: StageContext, stage_cfg) -> dict[str, Any]:
         # TRL's configs default to bf16 + gradient checkpointing; both slow a tiny model on a CPU
         bf16=ctx.cfg.model.dtype == "bfloat16" and torch.cuda.is_available(), gradient_checkpointing=False,
         report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, save_only_model=False,
+        train_sampling_strategy="group_by_length" if getattr(stage_cfg, "group_by_length", False) else "random",
     )
 
 

@@ -139,3 +139,17 @@ def test_resume_loads_every_weight_including_fused_experts(toy, tiny_base, tmp_p
     resumed, _, _ = load_policy(ctx, aux_loss=False)
     assert not _changed(trained, resumed)
     assert _changed(load_causal_lm(tiny_base), resumed)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_sft_group_by_length_reaches_the_trainer(grouped, toy, tiny_base, tmp_path):
+    """``sft.group_by_length=true`` batches examples of similar length (off by default, see config.py)."""
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    cfg = resolve_run_config(preset="micro", cli_overrides=[f"output={tmp_path}", "vertical=toy", "threads=1",
+                                                            f"sft.group_by_length={str(grouped).lower()}"])
+    ctx = StageContext(cfg=cfg, vertical=toy, stage="sft", input_path=tiny_base, work_dir=tmp_path / ".work",
+                       run_dir=tmp_path)
+    recipe("sft").train(ctx)
+    sampler = ctx.extra["trainer"].get_train_dataloader().batch_sampler.sampler  # accelerate's BatchSampler wraps it
+    assert isinstance(sampler, LengthGroupedSampler) == grouped

@@ -47,9 +47,7 @@ DATASET_NOTES = {
         "Multi-turn: an example is one assistant turn with the dialog before it. Held out by city, hence by "
         "小区, listing, school, station and family profile: eval families all buy in 苏州 (the eval-pool city), "
         "every other split in 杭州, and the retriever lists only the buyer's city "
-        "(tests/verticals/realestate/test_realestate_data.py checks this). The chains hold the first 1000 assistant "
-        "turns, plus each recommendation where exactly one listing fits again in two other brokers' wording "
-        "(one-fit turns are rarer in 杭州 than in the held-out 苏州 families)."),
+        "(tests/verticals/realestate/test_realestate_data.py checks this)."),
     "intended_use": "Post-training and evaluating the realestate broker with vkit; demonstrations. Never real advice.",
     "limitations": (
         "Synthetic: 小区, schools, prices and walking times are invented. Real buyers also weigh floor, age, "

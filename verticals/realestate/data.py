@@ -13,8 +13,8 @@ school and station an eval answer can cite is unseen in SFT/RL/preference data, 
 family profile (budget, school need, metro need, ...) is new. Profiles never repeat across splits.
 
 >>> chains = load_chains()
->>> len(chains), sorted(chains[0]), sum(one_fit(c["truth"]) for c in chains)
-(1124, ['answer', 'id', 'messages', 'truth'], 186)
+>>> len(chains), sorted(chains[0])
+(1000, ['answer', 'id', 'messages', 'truth'])
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ DRAWS_PER_EXAMPLE = 200  # _dialogs gives up after this many family draws per wa
 STYLE_WEIGHTS = {"资深": 0.4, "干练": 0.2, "热心": 0.2, "简洁": 0.2}
 BEST_STYLE = "资深"
 SPARE_PREF_DIALOGS = 20  # in case the panel calls every rival of a dialog a tie
-ONE_FIT_EXTRA_STYLES = 2  # one-fit recommendations are rarer in sft than in eval: two more brokers' versions
 
 
 def usable(truth: dict) -> bool:
@@ -127,30 +126,13 @@ def _one_turn(split: str, number: int, turns: list[str], style: str) -> dict:
     return examples[0] if len(examples) > 1 and number % 2 == 0 else examples[-1]
 
 
-def one_fit(truth: dict) -> bool:
-    """A recommendation turn where exactly one listing fits (the broker must cite [1] alone)."""
-    return truth["needs"] is not None and not truth["missing"] and sum(c["fits"] for c in truth["candidates"]) == 1
-
-
 @lru_cache(maxsize=1)
 def load_chains() -> list[dict]:
-    """SFT examples: every assistant turn of the first dialogs (1000 turns), gold by brokers of
-    ``STYLE_WEIGHTS``, plus each one-fit recommendation again by ``ONE_FIT_EXTRA_STYLES`` other brokers.
-
-    One listing fits in about 1 of 9 sft recommendations but 1 of 5 held-out ones, and after sft the
-    broker cited [1] and [2] in most of them; the extra versions teach it to stop at the fitting ones.
-    """
-    rng, examples, extra = random.Random(DATA_SEED + 1), [], []
+    """1000 SFT examples: every assistant turn of every dialog, gold by brokers of ``STYLE_WEIGHTS``."""
+    rng, examples = random.Random(DATA_SEED + 1), []
     for i, turns in enumerate(_dialogs()["sft"]):
-        style = weighted_choice(rng, STYLE_WEIGHTS)
-        dialog = dialog_examples(f"re-sft-{i:04d}", turns, style, i)
-        if len(examples) + len(dialog) > SIZES["sft"]:
-            dialog = dialog[: SIZES["sft"] - len(examples)]
-        examples += dialog
-        if dialog and one_fit(dialog[-1]["truth"]) and len(dialog) == len(turns):
-            others = [s for s in STYLE_WEIGHTS if s != style][:ONE_FIT_EXTRA_STYLES]
-            extra += [dialog_examples(f"re-sft-{i:04d}-{s}", turns, s, i)[-1] for s in others]
-    return examples + extra
+        examples += dialog_examples(f"re-sft-{i:04d}", turns, weighted_choice(rng, STYLE_WEIGHTS), i)
+    return examples[: SIZES["sft"]]
 
 
 @lru_cache(maxsize=1)
