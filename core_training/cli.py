@@ -140,7 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--strict", action="store_true", help="exit 1 if any registered vertical fails to load")
     ls.set_defaults(fn=_verticals)
     for register in _command_plugins():
-        register(sub)
+        try:
+            register(sub)
+        except Exception as err:  # a broken plugin must not take the other commands down with it
+            _skip_plugin(f"{register.__module__}.{register.__qualname__}", err)
     return parser
 
 
@@ -148,11 +151,22 @@ def _command_plugins() -> list:
     """Subcommands contributed by other packages (``kg``, ``app``, ``annotate``, ``loop``...).
 
     They register under the ``vkit.commands`` entry-point group as ``register(subparsers)``
-    functions, so the core never imports the packages that build on it.
+    functions, so the core never imports the packages that build on it. One that fails to import or
+    to register is skipped with a warning naming it; the other commands still work.
     """
     from importlib.metadata import entry_points
 
-    return [ep.load() for ep in sorted(entry_points(group="vkit.commands"), key=lambda ep: ep.name)]
+    loaded = []
+    for ep in sorted(entry_points(group="vkit.commands"), key=lambda ep: ep.name):
+        try:
+            loaded.append(ep.load())
+        except Exception as err:
+            _skip_plugin(f"{ep.name} = {ep.value}", err)
+    return loaded
+
+
+def _skip_plugin(what: str, err: Exception) -> None:
+    print(f"vkit: warning: skipping the vkit.commands plugin {what}: {type(err).__name__}: {err}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

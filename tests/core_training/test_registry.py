@@ -180,3 +180,26 @@ def test_vkit_verticals_with_a_broken_installed_distribution(tmp_path):
     assert "ModuleNotFoundError: No module named 'vkit_missing_dependency_xyz'" in proc.stdout
     assert all(f"\n{name} " in "\n" + proc.stdout for name in ("gaokao", "auto", "realestate"))
     assert "failed to load: brokendemo" in proc.stderr
+
+
+def test_a_broken_command_plugin_is_skipped_with_a_warning(monkeypatch, tmp_path, capsys):
+    """A vkit.commands plugin that fails to import, or raises while registering, is named on stderr and
+    skipped; the core's own commands and the healthy plugins still work."""
+    import importlib.metadata
+
+    from core_training.cli import main
+
+    (tmp_path / "vkit_fake_cmds.py").write_text(
+        "def good(sub):\n    sub.add_parser('hello').set_defaults(fn=lambda a: print('hi') or 0)\n"
+        "def bad(sub):\n    raise ValueError('register exploded')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    eps = [importlib.metadata.EntryPoint(name, value, "vkit.commands") for name, value in
+           [("a-missing", "nonexistent_module_of_vkit:register"), ("b-bad", "vkit_fake_cmds:bad"),
+            ("c-good", "vkit_fake_cmds:good")]]
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: eps if group == "vkit.commands" else [])
+
+    assert main(["hello"]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == "hi"
+    assert "skipping the vkit.commands plugin a-missing = nonexistent_module_of_vkit:register: ModuleNotFoundError" in err
+    assert "skipping the vkit.commands plugin vkit_fake_cmds.bad: ValueError: register exploded" in err
