@@ -15,12 +15,13 @@ reserves ``id`` for the node key)::
     listing:<L1>               kind=listing, code, xiaoqu, total_price (万), area (平米, int), rooms, halls,
                                baths, floor, total_floors, orientation, renovation, elevator
     school:<S1>                kind=school, code, name, city, level ("小学" | "初中"), key ("重点" | "普通"),
-                               exam_rank (1 = best of its level in its city), activities [素质 offerings]
+                               exam_rank (1 = best of its level in its city; a school's 校区 share it),
+                               activities [素质 offerings], campus_of (a 校区: the main school's code)
     station:<M1>               kind=station, code, name, city, lines [int], transfer (bool)
 
 Edges (DiGraph): city -> district -> bankuai -> xiaoqu (``contains``); xiaoqu -> listing
 (``has_listing``); school -> xiaoqu (``covers``: the 小区 is in the school's 学区; every 小区 is covered
-by exactly one 小学 and one 初中); xiaoqu -> station (``near``, walk_minutes); station -> station
+by exactly one 小学 and one 初中, and each campus covers one 小区); xiaoqu -> station (``near``, walk_minutes); station -> station
 (``next_stop``, line) along each line.
 
 Consistency: a listing's total price is ``area * 小区 avg_price`` within ``PRICE_SPREAD``; a school
@@ -113,7 +114,21 @@ def build_realestate_graph(seed: int = 0) -> nx.DiGraph:
     names = iter(rng.sample([p + s for p in XIAOQU_PREFIXES for s in XIAOQU_SUFFIXES], 60))
     for spec in CITIES:
         _add_city(g, rng, spec, counters, names)
-    return g
+    return _renumber_schools(g, random.Random(seed + 1))
+
+
+def _renumber_schools(g: nx.DiGraph, rng: random.Random) -> nx.DiGraph:
+    """Give the schools two-digit codes (S10-S99) drawn at random, so held-out cities' codes have the
+    same shape as the training city's (numbered in order, 苏州's were all S41-S60 and an advisor wrote
+    S5 for S59: it had never seen a code past S40)."""
+    schools = [n for n, d in g.nodes(data=True) if d["kind"] == "school"]
+    codes = {g.nodes[n]["code"]: f"S{number}" for n, number in zip(schools, rng.sample(range(10, 100), len(schools)))}
+    for node in schools:
+        data = g.nodes[node]
+        data["code"] = codes[data["code"]]
+        if "campus_of" in data:
+            data["campus_of"] = codes[data["campus_of"]]
+    return nx.relabel_nodes(g, {n: f"school:{g.nodes[n]['code']}" for n in schools}, copy=True)
 
 
 def _next_id(counters: dict, prefix: str) -> str:
@@ -148,6 +163,30 @@ def _add_city(g: nx.DiGraph, rng: random.Random, spec: CitySpec, counters: dict,
     for i, xid in enumerate(xiaoqu_ids):  # 初中 学区 are larger: consecutive blocks of 小区
         g.add_edge(middle[i * len(middle) // len(xiaoqu_ids)], xid, kind="covers")
     _rank_schools(g, spec.name)
+    _split_campuses(g, spec.name, counters)
+
+
+def _split_campuses(g: nx.DiGraph, city: str, counters: dict) -> None:
+    """Every 小区 gets its own campus: a school covering several 小区 keeps the first and opens a 校区
+    for each other one (same level, key, rank and activities; its own code and 学区).
+
+    Many distinct codes per city make an advisor copy the 学区 code from its facts: with one code per
+    school, a small model memorized code from rank (重点第1 -> S10) and wrote training-city codes for
+    held-out schools.
+    """
+    schools = [n for n, d in g.nodes(data=True) if d["kind"] == "school" and d["city"] == city]
+    for school in schools:
+        covered = sorted((x for x in g.successors(school)), key=lambda x: int(x.split(":C")[1]))
+        for number, xiaoqu in enumerate(covered[1:], start=2):
+            code = _next_id(counters, "S")
+            campus = {**g.nodes[school], "code": code, "name": f"{g.nodes[school]['name']}{_ORDINAL[number]}校区",
+                      "campus_of": g.nodes[school]["code"]}
+            g.add_node(f"school:{code}", **campus)
+            g.remove_edge(school, xiaoqu)
+            g.add_edge(f"school:{code}", xiaoqu, kind="covers")
+
+
+_ORDINAL = dict(enumerate("零一二三四五六七八九十", start=0))
 
 
 def _add_stations(g: nx.DiGraph, rng: random.Random, spec: CitySpec, counters: dict) -> list[tuple[str, str]]:

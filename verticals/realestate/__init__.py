@@ -38,7 +38,8 @@ DATASET_NOTES = {
     "provenance": (
         "Generated, not collected: `knowledge_graphs/realestate.py` builds a consistent graph from seed 0 "
         "(杭州 and 苏州, 6 districts, 12 板块, 30 invented 小区, 150 listings priced at area × 小区 average ± 6%, "
-        "16 schools with 重点/普通, exam rank and 素质 offerings, 学区 coverage, 12 metro stations with walking "
+        "16 schools with 重点/普通, exam rank and 素质 offerings, each opening a 校区 per further 小区 it covers (60 campuses, "
+        "so the 杭州 answers cite 20 小学 codes, not 8), 学区 coverage, 12 metro stations with walking "
         "times). Dialogs come from `verticals/realestate/dialogs.py`: buyer families built around a listing, "
         "their needs said over one to three turns; facts from the same retriever the app uses; gold turns by "
         "four simulated brokers (all pass every rule); preference pairs ordered by the simulated panel "

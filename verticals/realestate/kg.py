@@ -11,7 +11,7 @@ the reason in ``left_out`` (the generated graph leaves none out).
 
 >>> index = realestate_index()
 >>> len(index.listings), index.cities["苏州"]["pool"], index.school_of("C1", "小学")["code"]
-(150, 'eval', 'S4')
+(150, 'eval', 'S42')
 >>> pool_cities("train"), pool_cities("eval"), default_city(), index.left_out
 (('杭州',), ('苏州',), '杭州', {})
 """

@@ -32,7 +32,7 @@ The facts are rendered from :func:`build_truth`, so the grounded prompt and the 
 >>> facts = retrieve("杭州滨江区，预算520万，孩子学游泳，1号线附近")
 >>> print(facts.splitlines()[2]); print(facts.splitlines()[3])
 进度:已明确
-[1]符合 总价472万 首付142万 月供14092元 学区S7(舞蹈/游泳/足球) 3室2厅 88平 1/5号线M4步行14分
+[1]符合 总价472万 首付142万 月供14092元 学区S74(舞蹈/游泳/足球) 3室2厅 88平 1/5号线M4步行14分
 """
 
 from __future__ import annotations

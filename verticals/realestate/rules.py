@@ -11,7 +11,7 @@ The examples use two demo dialogs (see :func:`demo`): ``素质`` (asked, then �
 
 >>> ex, gold = demo("素质")
 >>> print(gold.splitlines()[0])
-您好！【推荐】{"房源":[{"id":1,"总价":538,"首付":162,"月供":16056,"学区":"S8"},{"id":2,"总价":444,"首付":134,"月供":13238,"学区":"S8"}]}
+您好！【推荐】{"房源":[{"id":1,"总价":538,"首付":162,"月供":16056,"学区":"S41"},{"id":2,"总价":444,"首付":134,"月供":13238,"学区":"S41"}]}
 >>> all(rule.fn(gold, ex).passed for rule in RULES)
 True
 """
@@ -170,7 +170,7 @@ def within_budget_and_area(response: str, example: Example) -> RuleResult:
     >>> ex, gold = demo("应试")  # candidate 4 is 超预算 (533万)
     >>> within_budget_and_area(gold, ex).passed
     True
-    >>> bad = gold.replace("[{", '[{"id":4,"总价":533,"首付":160,"月供":15928,"学区":"S6"},{', 1)
+    >>> bad = gold.replace("[{", '[{"id":4,"总价":533,"首付":160,"月供":15928,"学区":"S43"},{', 1)
     >>> within_budget_and_area(bad, ex).reason
     'id 4: 总价 533万 over the 450万 budget'
     """
@@ -200,14 +200,14 @@ def school_district_matches(response: str, example: Example) -> RuleResult:
     Returns:
         ok, or a failure naming each wrong 学区 claim or 普通 school offered for 应试.
 
-    >>> ex, gold = demo("应试")  # candidate 3 is 非重点 (S7)
+    >>> ex, gold = demo("应试")  # candidate 3 is 非重点 (S67)
     >>> school_district_matches(gold, ex).passed
     True
-    >>> school_district_matches(gold.replace('"学区":"S6"', '"学区":"S7"', 1), ex).reason
-    'id 1: 学区 S7 ≠ S6, the 小学 covering C6'
-    >>> bad = gold.replace("[{", '[{"id":3,"总价":446,"首付":134,"月供":13323,"学区":"S7"},{', 1)
+    >>> school_district_matches(gold.replace('"学区":"S73"', '"学区":"S67"', 1), ex).reason
+    'id 1: 学区 S67 ≠ S73, the 小学 covering C6'
+    >>> bad = gold.replace("[{", '[{"id":3,"总价":446,"首付":134,"月供":13323,"学区":"S67"},{', 1)
     >>> school_district_matches(bad, ex).reason
-    'id 3: S7 is 普通, not the 重点 school asked for'
+    'id 3: S67 is 普通, not the 重点 school asked for'
     """
     rec, result = _parsed(response, example)
     if result:
@@ -240,7 +240,7 @@ def school_offers_activity(response: str, example: Example) -> RuleResult:
     >>> school_offers_activity(gold, ex).passed
     True
     >>> school_offers_activity(gold.replace('"id":2', '"id":3'), ex).reason
-    'id 3: S9 offers 舞蹈/游泳/编程/足球, not 钢琴'
+    'id 3: S58 offers 舞蹈/游泳/编程/足球, not 钢琴'
     >>> school_offers_activity(gold, demo("应试")[0]).reason
     'no activity asked (应试)'
     """

@@ -28,7 +28,8 @@ def test_same_seed_same_graph_other_seed_other_prices():
 def test_sizes(graph):
     kinds = Counter(d["kind"] for _, d in graph.nodes(data=True))
     assert kinds["city"] == 2 and kinds["xiaoqu"] == 30 and kinds["listing"] == 150
-    assert 14 <= kinds["school"] <= 16 and kinds["station"] == 12
+    assert kinds["school"] == 2 * 30 and kinds["station"] == 12  # every 小区 its own 小学 and 初中 campus
+    assert sum("campus_of" not in d for d in nodes(graph, "school").values()) == 16
 
 
 def test_json_round_trip_keeps_everything(graph):
@@ -66,11 +67,25 @@ def test_exam_ranks_are_a_permutation_with_key_schools_first(graph):
     index = realestate_index()
     for city in index.cities:
         for level in ("小学", "初中"):
-            schools = [s for s in index.schools.values() if s["city"] == city and s["level"] == level]
+            schools = [s for s in index.schools.values() if s["city"] == city and s["level"] == level
+                       and "campus_of" not in s]
             assert sorted(s["exam_rank"] for s in schools) == list(range(1, len(schools) + 1))
             by_rank = sorted(schools, key=lambda s: s["exam_rank"])
             keys = [s["key"] for s in by_rank]
             assert keys == sorted(keys, key=lambda k: k != "重点"), (city, level)
+
+
+def test_each_campus_covers_one_xiaoqu_and_shares_its_schools_rank_and_offerings(graph):
+    schools = nodes(graph, "school")
+    by_code = {s["code"]: s for s in schools.values()}
+    assert all(len(list(graph.successors(node))) == 1 for node in schools)
+    campuses = [s for s in schools.values() if "campus_of" in s]
+    assert len({s["code"] for s in schools.values()}) == len(schools) and len(campuses) == 60 - 16
+    for campus in campuses:
+        main = by_code[campus["campus_of"]]
+        assert campus["name"].startswith(main["name"]) and campus["name"].endswith("校区")
+        assert {k: campus[k] for k in ("city", "level", "key", "exam_rank", "activities")} == \
+            {k: main[k] for k in ("city", "level", "key", "exam_rank", "activities")}
 
 
 def test_metro_walks_and_lines_are_consistent(graph):

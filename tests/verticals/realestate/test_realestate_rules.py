@@ -3,10 +3,10 @@
 Three hand-checked dialogs (facts shown in ``verticals.realestate.rules`` and the retriever doctests):
 
 * ``q``: "想在杭州拱墅区买学区房，预算540万" -> still missing 学区类型 and 通勤; the gold turn asks.
-* ``s``: the same family after "孩子学钢琴，4号线附近": [1] and [2] 符合 (S8, 钢琴, 5 min to 4号线),
-  [3] 无钢琴 (S9), [4] 离地铁远. Gold cites 1 (538万, 首付 162万 = ⌈161.4⌉, 月供 16056元) and 2 (444万,
+* ``s``: the same family after "孩子学钢琴，4号线附近": [1] and [2] 符合 (S41, 钢琴, 5 min to 4号线),
+  [3] 无钢琴 (S58), [4] 离地铁远. Gold cites 1 (538万, 首付 162万 = ⌈161.4⌉, 月供 16056元) and 2 (444万,
   首付 134万 = ⌈133.2⌉, 月供 13238元).
-* ``y``: "杭州滨江区，预算450万，要重点小学，1号线附近": [1] [2] 符合 (S6, 重点), [3] 非重点 (S7),
+* ``y``: "杭州滨江区，预算450万，要重点小学，1号线附近": [1] [2] 符合 (S73, 重点), [3] 非重点 (S67),
   [4] 超预算 (533万).
 * ``n``: "杭州西湖区，预算480万，学区无所谓，我们开车，首付四成，利率3.5%，80平以上": [1] 符合 (467万,
   首付 187万 at 40%, 月供 12573元 at 3.5%), [2] 面积不符 (71平), [3] 超预算.
@@ -28,8 +28,8 @@ EXAMPLES = {
     "n": (lambda ex: (ex, ex["answer"]))(dialog_examples("re-test-n", [NO_METRO_TEXT], "资深", 0)[0]),
 }
 GARBAGE = "这几套都挺好，您看着办。"
-ITEM_1 = '{"id":1,"总价":538,"首付":162,"月供":16056,"学区":"S8"}'
-ITEM_2 = '{"id":2,"总价":444,"首付":134,"月供":13238,"学区":"S8"}'
+ITEM_1 = '{"id":1,"总价":538,"首付":162,"月供":16056,"学区":"S41"}'
+ITEM_2 = '{"id":2,"总价":444,"首付":134,"月供":13238,"学区":"S41"}'
 
 
 def gold(key: str) -> str:
@@ -80,30 +80,30 @@ CASES = [
      "房源 is empty but ids [1, 2] fit"),
     ("listings_exist_and_match", "no recommendation", "s", GARBAGE, False, "no 【推荐】 section"),
     ("within_budget_and_area", "gold", "y", gold("y"), True, "ok"),
-    ("within_budget_and_area", "over budget", "y", add_item("y", '{"id":4,"总价":533,"首付":160,"月供":15928,"学区":"S6"}'),
+    ("within_budget_and_area", "over budget", "y", add_item("y", '{"id":4,"总价":533,"首付":160,"月供":15928,"学区":"S43"}'),
      False, "id 4: 总价 533万 over the 450万 budget"),
     ("within_budget_and_area", "over budget, price understated", "y",
-     add_item("y", '{"id":4,"总价":440,"首付":132,"月供":13000,"学区":"S6"}'), False, "id 4: 总价 533万 over"),
-    ("within_budget_and_area", "too small", "n", add_item("n", '{"id":2,"总价":421,"首付":169,"月供":11316,"学区":"S5"}'),
+     add_item("y", '{"id":4,"总价":440,"首付":132,"月供":13000,"学区":"S43"}'), False, "id 4: 总价 533万 over"),
+    ("within_budget_and_area", "too small", "n", add_item("n", '{"id":2,"总价":421,"首付":169,"月供":11316,"学区":"S75"}'),
      False, "id 2: 71平 outside ≥80平"),
     ("within_budget_and_area", "clarifying turn", "q", gold("q"), SKIP, "clarifying turn"),
     ("within_budget_and_area", "garbage", "y", GARBAGE, False, NO_REC),
     ("school_district_matches", "gold 应试", "y", gold("y"), True, "ok"),
     ("school_district_matches", "gold 素质", "s", gold("s"), True, "ok"),
-    ("school_district_matches", "wrong school", "y", edit("y", ('"学区":"S6"}', '"学区":"S7"}')), False,
-     "id 1: 学区 S7 ≠ S6, the 小学 covering"),
+    ("school_district_matches", "wrong school", "y", edit("y", ('"学区":"S73"}', '"学区":"S67"}')), False,
+     "id 1: 学区 S67 ≠ S73, the 小学 covering"),
     ("school_district_matches", "普通 school for 应试", "y",
-     add_item("y", '{"id":3,"总价":446,"首付":134,"月供":13323,"学区":"S7"}'), False, "id 3: S7 is 普通, not the 重点 school asked for"),
+     add_item("y", '{"id":3,"总价":446,"首付":134,"月供":13323,"学区":"S67"}'), False, "id 3: S67 is 普通, not the 重点 school asked for"),
     ("school_district_matches", "clarifying turn", "q", gold("q"), SKIP, "clarifying turn"),
     ("school_district_matches", "garbage", "y", GARBAGE, False, NO_REC),
     ("school_offers_activity", "gold", "s", gold("s"), True, "ok"),
     ("school_offers_activity", "school without 钢琴", "s",
-     add_item("s", '{"id":3,"总价":533,"首付":160,"月供":15928,"学区":"S9"}'), False, "id 3: S9 offers 舞蹈/游泳/编程/足球, not 钢琴"),
+     add_item("s", '{"id":3,"总价":533,"首付":160,"月供":15928,"学区":"S58"}'), False, "id 3: S58 offers 舞蹈/游泳/编程/足球, not 钢琴"),
     ("school_offers_activity", "应试 request", "y", gold("y"), SKIP, "no activity asked (应试)"),
     ("school_offers_activity", "clarifying turn", "q", gold("q"), SKIP, "clarifying turn"),
     ("school_offers_activity", "garbage", "s", GARBAGE, False, NO_REC),
     ("metro_access_matches", "gold", "s", gold("s"), True, "ok"),
-    ("metro_access_matches", "too far", "s", add_item("s", '{"id":4,"总价":489,"首付":147,"月供":14604,"学区":"S8"}'),
+    ("metro_access_matches", "too far", "s", add_item("s", '{"id":4,"总价":489,"首付":147,"月供":14604,"学区":"S38"}'),
      False, "id 4: no 4号线 station within 15 min"),
     ("metro_access_matches", "no metro asked", "n", gold("n"), SKIP, "no metro access asked"),
     ("metro_access_matches", "garbage", "s", GARBAGE, False, NO_REC),

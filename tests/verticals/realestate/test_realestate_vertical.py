@@ -42,7 +42,7 @@ def test_grounded_prompt_carries_the_facts_of_the_whole_dialog():
     example, answer = demo("素质")
     system = prompt_messages(VERTICAL, example)[0]["content"]
     assert system.startswith(VERTICAL.system_prompt) and "【已知事实】" in system
-    assert "进度:缺学区类型,通勤→已明确" in system and "[2]符合 总价444万 首付134万 月供13238元 学区S8(" in system
+    assert "进度:缺学区类型,通勤→已明确" in system and "[2]符合 总价444万 首付134万 月供13238元 学区S41(" in system
     roles = [m["role"] for m in sft_messages(VERTICAL, example)]
     assert roles == ["system", "user", "assistant", "user", "assistant"]  # both broker turns are trained
 
