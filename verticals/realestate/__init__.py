@@ -31,7 +31,7 @@ SYSTEM_PROMPT = (
 # <= ~370, a turn <= ~180): whole dialogs must fit, so sequences get 1024 and completions 256.
 CONFIG_OVERRIDES = sequence_overrides(max_length=1024, max_completion_length=256)
 # Long dialogs cost time: at 180 sft / 40 rm steps the whole run took 918 s on 2 cores (sft 496 s, rm 139 s
-# of training), over the 15-minute bar; 160 and 24 steps keep it inside with room to spare.
+# of training), over the 15-minute bar; with 160 and 24 steps runs took 849-904 s (r3-r5), and 974 s in r10.
 CONFIG_OVERRIDES["sft"]["max_steps"] = 160
 CONFIG_OVERRIDES["rm"]["max_steps"] = 24
 DATASET_NOTES = {
