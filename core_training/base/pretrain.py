@@ -126,14 +126,13 @@ def pretrain(cfg: BaseConfig, output: Path, work_dir: Path | None = None) -> dic
 def _tokenizer(cfg: BaseConfig, docs: list[str], saved: Path):
     """Train the BPE tokenizer once and keep it in the work dir: a resumed build reuses that very file,
     so its checkpoints always meet the vocabulary they were trained with."""
-    from transformers import PreTrainedTokenizerFast
-
     from core_training.base.corpus import _lexicon
     from core_training.io import atomic_dir
+    from core_training.modeling import load_tokenizer
     from core_training.tokenizer import train_tokenizer
 
     if (saved / "tokenizer.json").is_file():
-        return PreTrainedTokenizerFast.from_pretrained(str(saved))
+        return load_tokenizer(saved)
     chars = "".join(_lexicon()[3])
     tokenizer = train_tokenizer(docs[: cfg.tokenizer_documents] + [chars, chars], vocab_size=cfg.vocab_size)
     with atomic_dir(saved) as tmp:
