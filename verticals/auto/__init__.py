@@ -28,6 +28,10 @@ SYSTEM_PROMPT = "你是汽车参数顾问。只依据已知事实作答，用[�
 # Grounded prompt + answer run ~430 tokens on average and up to ~620 with the base tokenizer (facts up to
 # ~340, answers up to ~190), so sequences get more room than the 512 default.
 CONFIG_OVERRIDES = sequence_overrides(max_length=640, max_completion_length=224)
+# Twice the updates at the same compute: 360 steps of 8 instead of 180 of 16. The short answers need many
+# small steps to learn which 项 and unit go with which question (measured, sft only, grounded all-rules
+# pass on the held-out series: 0.367 at 180 x 16, 0.767 at 360 x 8).
+CONFIG_OVERRIDES["sft"].update(max_steps=360, per_device_batch_size=8)
 
 VERTICAL = Vertical(
     name="auto",
@@ -58,7 +62,7 @@ VERTICAL = Vertical(
             "trims, and every eval recommendation recommends at least one (tests/verticals/auto/test_auto_data.py)."),
         "limitations": (
             "Synthetic: brands, trims and numbers are invented. The retriever gives comparison winners and "
-            "符合/超预算/不符能源 tags (a design choice for a ~4M-parameter model); real advice also weighs "
+            "符合/超预算/不符能源 tags, fitting trims listed first (a design choice for a ~4M-parameter model); real advice also weighs "
             "reliability, dealers, incentives and taste, which this data does not model."),
         "intended_use": (
             "Post-training and evaluating the car-spec advisor with vkit; demonstrations. Not buying advice."),

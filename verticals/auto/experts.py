@@ -10,8 +10,8 @@ The rubric (:mod:`verticals.auto.rubric`) prefers the first, so RLHF has somethi
 * ``干练`` answers first, names each 项 and the comparison's winner, and ties a recommendation to
   the use case (its 项 cited, the best fitting trims picked);
 * ``热心`` says the same wrapped in a greeting and a closing line (less direct, wordier);
-* ``笼统`` leaves out the 项 name, leaves a comparison's winner to the JSON, and recommends the
-  cheapest fitting trims with their price only;
+* ``笼统`` leaves out the 项 name, leaves a comparison's verdict to the JSON (naming the winner first,
+  without saying why), and recommends the cheapest fitting trims with their price only;
 * ``发散`` adds a 项 nobody asked about (for a recommendation: 座位 instead of the use case's 项).
 
 >>> truth = {"type": "compare", "items": ["0-100"], "hp": False, "targets": [1, 2], "candidates": [
@@ -22,7 +22,7 @@ The rubric (:mod:`verticals.auto.rubric`) prefers the first, so RLHF has somethi
 【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
 【结论】[2]加速更快，0-100占优。
 >>> print(write_gold_answer(truth, "笼统").splitlines()[1])
-【结论】[1]和[2]的0-100如上。
+【结论】[2]和[1]的0-100如上。
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ def _compare_phrase(row: dict, style: str, variant: int) -> str:
         return f"[1]和[2]{item}持平"
     predicate = PREDICATES[(item, row["better"])]
     loser = 3 - winner
-    if style == "笼统":
-        return f"[{loser}]和[{winner}]的{item}如上"
+    if style == "笼统":  # vague, but the winner still comes first: a 结论 opening on the loser taught
+        return f"[{winner}]和[{loser}]的{item}如上"  # the advisor to open on either id (auto r9)
     if variant % 2:
         return f"[{winner}]{predicate}，{item}优于[{loser}]"
     return f"[{winner}]{predicate}，{item}占优"

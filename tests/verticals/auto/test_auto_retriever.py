@@ -106,14 +106,16 @@ def test_year_that_does_not_exist_is_noted():
     assert "注：星驰逐风没有2025款，以下为2024款。" in facts
 
 
-def test_recommendation_lists_fits_and_traps_ranked_by_the_use_case():
+def test_recommendation_lists_fits_then_traps_each_ranked_by_the_use_case():
     truth = build_truth("预算 20 万，想买纯电 SUV，通勤为主，推荐哪款？")
     tags = [c["tag"] for c in truth["candidates"]]
     assert truth["metric"] == "续航" and {"符合", "超预算", "不符能源"} <= set(tags)
-    ranges = [c["params"]["续航"] for c in truth["candidates"]]
-    assert ranges == sorted(ranges, reverse=True)
     fitting = [c for c in truth["candidates"] if c["tag"] == "符合"]
-    assert truth["recommend"] == [c["id"] for c in fitting][:2]
+    assert tags == sorted(tags, key=lambda tag: tag != "符合")  # fits first, then the misses
+    for group in (fitting, [c for c in truth["candidates"] if c["tag"] != "符合"]):
+        ranges = [c["params"]["续航"] for c in group]
+        assert ranges == sorted(ranges, reverse=True)
+    assert truth["recommend"] == [c["id"] for c in fitting][:2] == [1, 2]
     for c in truth["candidates"]:
         assert c["body"] == "SUV"
         assert (c["tag"] == "超预算") == (c["params"]["指导价"] > 20)

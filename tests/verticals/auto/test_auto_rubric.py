@@ -29,12 +29,19 @@ def test_best_advisor_scores_full_marks(examples):
 
 
 @pytest.mark.parametrize(("style", "kind", "dimension"), [
-    ("热心", "spec", "directness"), ("热心", "recommend", "clarity"), ("笼统", "compare", "directness"),
+    ("热心", "spec", "directness"), ("热心", "recommend", "clarity"),
     ("笼统", "compare", "use_case_relevance"), ("笼统", "recommend", "use_case_relevance"), ("笼统", "spec", "clarity"),
     ("发散", "spec", "use_case_relevance"), ("发散", "recommend", "use_case_relevance"),
 ])
 def test_weaker_advisors_lose_on_their_weakness(examples, style, kind, dimension):
     assert mean_scores(examples, style, kind)[dimension] < mean_scores(examples, "干练", kind)[dimension] - 0.2
+
+
+def test_a_conclusion_opening_on_the_loser_is_less_direct():
+    # The 笼统 advisor names the winner first (a 结论 opening on the loser taught the model to open on
+    # either id), so the penalty is checked on a rewritten answer.
+    loser_first = COMPARE_ANSWER.replace("【结论】[2]加速更快", "【结论】[1]和[2]的0-100如上，[2]加速更快")
+    assert rubric(loser_first, COMPARE_EXAMPLE)["directness"] < rubric(COMPARE_ANSWER, COMPARE_EXAMPLE)["directness"] - 0.3
 
 
 def test_accuracy_stays_full_for_every_advisor(examples):
