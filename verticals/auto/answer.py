@@ -2,23 +2,26 @@
 
 Every question type uses the same object; type-specific keys are added, never renamed::
 
-    spec       【参数】{"车型":[1],"参数":[{"项":"最大功率","值":{"1":150},"单位":"kW"}]}
+    spec       【参数】{"车型":[1],"参数":[{"项":"最大功率","值":{"1":"150kW"}}]}
                【结论】[1]的最大功率如上。
-    compare    【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
+    compare    【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":"7.9s","2":"6.5s"},"胜":2}]}
                【结论】[2]加速更快，0-100占优。
-    recommend  【参数】{"车型":[3,5],"预算":20,"参数":[{"项":"指导价","值":{"3":18.98,"5":19.58},"单位":"万"},…]}
+    recommend  【参数】{"车型":[3,5],"预算":20,"参数":[{"项":"指导价","值":{"3":"18.98万","5":"19.58万"}},…]}
                【结论】推荐[3]和[5]：都在预算内，[3]续航最长，适合通勤。
 
-The numbers live in the JSON (the app renders them as a table); the gold 结论 states the verdict in
-words. A 结论 may still state numbers, and ``cited_values_match_graph`` checks each one.
+Each value is written with its unit exactly as the facts print it after the 项 (``"385N·m"``,
+``"204马力"``, ``"4755×1915×1695mm"``; text values such as 变速箱 have none), so the advisor copies the
+unit along with the digits. A bare number with the unit in a ``单位`` key (``{"值":{"1":150},"单位":"kW"}``)
+is accepted too. The numbers live in the JSON (the app renders them as a table); the gold 结论 states
+the verdict in words. A 结论 may still state numbers, and ``cited_values_match_graph`` checks each one.
 ``车型`` lists the trims the answer is about (the asked trim, the compared pair, the recommendation);
 ``参数`` cites values per trim; ``胜`` names the winner of a compared 项 (0 = 持平). A trim is cited by
 its retrieved id (an int, or its digits as a ``值`` key); a closed-book answer may write the full name
 ("2024款 星驰逐风 1.5T 舒适型") instead.
 
->>> obj = parse_answer('【参数】{"车型":[1],"参数":[{"项":"续航","值":{"1":520},"单位":"km"}]}\\n【结论】[1]续航520km。')
+>>> obj = parse_answer('【参数】{"车型":[1],"参数":[{"项":"续航","值":{"1":"520km"}}]}\\n【结论】[1]续航如上。')
 >>> obj["参数"][0]["值"]
-{'1': 520}
+{'1': '520km'}
 >>> try:
 ...     parse_answer('【参数】{"车型":[1],"参数":[{"项":"续航","值":520}]}【结论】。')
 ... except AnswerError as error:
@@ -68,7 +71,7 @@ def validate_answer(obj: object) -> None:
 
 
 def validate_item(number: int, item: object) -> None:
-    """One cited 项: name, unit, a non-empty trim -> value map, and an optional winner."""
+    """One cited 项: name, a non-empty trim -> value map, an optional unit and an optional winner."""
     if not isinstance(item, dict):
         raise AnswerError(f"参数 item {number} is not an object")
     if not isinstance(item.get("项"), str) or not isinstance(item.get("单位", ""), str):

@@ -4,11 +4,15 @@ A value is right when it equals the trim's graph value in an accepted unit (最�
 马力 = round(kW × 1.36)). A number-with-unit in the 结论 is right when some cited trim has it (in
 that unit class), or it is the budget, or a compared gap.
 
->>> item = {"项": "最大功率", "值": {"1": 204}, "单位": "马力"}
->>> value_problem(item, "1", 204, {"params": {"最大功率": 150}}) is None
+>>> item = {"项": "最大功率", "值": {"1": "204马力"}}
+>>> value_problem(item, "1", "204马力", {"params": {"最大功率": 150}}) is None
 True
->>> value_problem(item, "1", 150, {"params": {"最大功率": 150}})
+>>> value_problem(item, "1", "150马力", {"params": {"最大功率": 150}})
 '[1] 最大功率: 150马力 ≠ 204马力'
+>>> value_problem(item, "1", "150kg", {"params": {"最大功率": 150}})
+"[1] 最大功率: unit 'kg' is not kW or 马力"
+>>> value_problem({"项": "最大功率", "单位": "kW"}, "1", 150, {"params": {"最大功率": 150}}) is None  # 单位 key
+True
 >>> prose_numbers("[2]0-100 6.5s，快1.4s，油耗5.2L/100km")
 [('s', 6.5, '6.5s'), ('s', 1.4, '1.4s'), ('L/100km', 5.2, '5.2L/100km')]
 """
@@ -23,6 +27,7 @@ from verticals.auto.vocab import HP_UNITS, PARAMS, hp_of, same_value
 
 PROSE_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(L/100km|N·m|N\.m|Nm|牛·米|牛米|kW|千瓦|马力|PS|匹|万元|万|km|公里|mm|毫米|"
                           r"kg|公斤|千克|L|升|s|秒|座)(?![a-zA-Z])")
+VALUE_WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?(?:\s*[×xX*]\s*\d+(?:\.\d+)?)*)\s*(\S*)\s*$")
 UNIT_CLASS = {"L/100km": "L/100km", "N·m": "N·m", "N.m": "N·m", "Nm": "N·m", "牛·米": "N·m", "牛米": "N·m",
               "kW": "kW", "千瓦": "kW", "马力": "马力", "PS": "马力", "匹": "马力", "万元": "万", "万": "万",
               "km": "km", "公里": "km", "mm": "mm", "毫米": "mm", "kg": "kg", "公斤": "kg", "千克": "kg",
@@ -34,12 +39,34 @@ ITEM_CLASSES = {"指导价": ("万",), "排量": ("L",), "最大功率": ("kW",)
 
 
 
+def split_value(text: str) -> tuple[float | str, str] | None:
+    """``"385N·m"`` -> ``(385, "N·m")``, ``"4755×1915×1695mm"`` -> ``("4755×1915×1695", "mm")``; None
+    when the text does not start with a number.
+
+    >>> split_value("5.6L/100km"), split_value("204 马力"), split_value("前驱")
+    ((5.6, 'L/100km'), (204, '马力'), None)
+    """
+    match = VALUE_WITH_UNIT.match(text)
+    if match is None:
+        return None
+    number, unit = match.groups()
+    if re.search(r"[×xX*]", number):
+        return number, unit
+    return (float(number) if "." in number else int(number)), unit
+
+
 def value_problem(item: dict, key: str, value, candidate: dict) -> str | None:
-    """Why one cited value is wrong, or None when it is right."""
+    """Why one cited value is wrong, or None when it is right.
+
+    The unit is written with the value (``"385N·m"``, as the facts show it) or, for a bare number, as
+    the item's ``单位``. Text values (变速箱, 驱动) have no unit.
+    """
     name, unit, label = item["项"], item.get("单位", ""), f"[{key}] {item['项']}"
     param = PARAMS.get(name)
     if param is None:
         return f"unknown 项 {name!r}"
+    if isinstance(value, str) and param.unit and split_value(value) is not None:
+        value, unit = split_value(value)
     if name not in candidate["params"]:
         return f"{label}: the trim has no {name}"
     expected = candidate["params"][name]

@@ -4,7 +4,7 @@ In the comparison, [2] (6.5s) beats [1] (7.9s) by 1.4s. In the recommendation (�
 ranked by 续航), [2] and [3] fit, [1] is over budget and [4] is a 混动.
 
 >>> print(COMPARE_ANSWER)
-【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
+【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":"7.9s","2":"6.5s"},"胜":2}]}
 【结论】[2]加速更快，0-100占优。
 >>> print(RECOMMEND_ANSWER.splitlines()[1])
 【结论】推荐[2]和[3]：都在预算内，[2]续航最长，适合通勤。

@@ -19,7 +19,7 @@ The rubric (:mod:`verticals.auto.rubric`) prefers the first, so RLHF has somethi
 ...     "comparisons": [{"项": "0-100", "better": "lower", "unit": "s", "values": {"1": 7.9, "2": 6.5},
 ...                      "winner": 2, "gap": 1.4}]}
 >>> print(write_gold_answer(truth, "干练"))
-【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
+【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":"7.9s","2":"6.5s"},"胜":2}]}
 【结论】[2]加速更快，0-100占优。
 >>> print(write_gold_answer(truth, "笼统").splitlines()[1])
 【结论】[2]和[1]的0-100如上。
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from verticals.auto.answer import render_answer
 from verticals.auto.retriever import shown_fields
-from verticals.auto.vocab import PARAMS, PREDICATES, hp_of
+from verticals.auto.vocab import PARAMS, PREDICATES, hp_of, value_text
 
 EXPERT_STYLES = ("干练", "热心", "笼统", "发散")
 GREETINGS = ("您好！", "您好，", "根据已知事实，")
@@ -61,9 +61,11 @@ def cited_unit(truth: dict, item: str) -> str:
 
 
 def item_json(truth: dict, item: str, ids: list[int]) -> dict:
-    """``{"项", "值", "单位"}`` for the ids that have the 项."""
-    values = {str(i): cited_value(truth, i, item) for i in ids if item in _candidate(truth, i)["params"]}
-    return {"项": item, "值": values, "单位": cited_unit(truth, item)}
+    """``{"项", "值"}`` for the ids that have the 项, each value written with its unit as the facts show it
+    (``"385N·m"``), so the unit is copied with the digits instead of recalled from the 项."""
+    values = {str(i): value_text(item, cited_value(truth, i, item), cited_unit(truth, item))
+              for i in ids if item in _candidate(truth, i)["params"]}
+    return {"项": item, "值": values}
 
 
 def _candidate(truth: dict, trim_id: int) -> dict:

@@ -7,7 +7,7 @@ ones keep every rule passing and only lower the rubric.
 >>> from verticals.auto.demo import COMPARE_ANSWER, COMPARE_EXAMPLE
 >>> import random
 >>> print(HARD_PERTURBATIONS["wrong_winner"](COMPARE_ANSWER, COMPARE_EXAMPLE["truth"], random.Random(0)))
-【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":1}]}
+【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":"7.9s","2":"6.5s"},"胜":1}]}
 【结论】[2]加速更快，0-100占优。
 """
 
@@ -19,6 +19,7 @@ from typing import Callable
 
 from core_training.authoring import compact_json
 from verticals.auto.answer import parse_answer, render_answer, split_sections
+from verticals.auto.citations import split_value
 from verticals.auto.experts import CLOSINGS, GREETINGS, item_json
 
 Perturbation = Callable[[str, dict, random.Random], "str | None"]
@@ -39,38 +40,49 @@ def _bump(number: str) -> str:
     return number[:-1] + str(last + 1 if last < 9 else last - 1)
 
 
+def _numbers(obj: dict) -> list[tuple[dict, str, str, str]]:
+    """(item, trim key, number as written, unit) of every numeric value with a unit, e.g. ``"385N·m"``."""
+    found = []
+    for item in obj["参数"]:
+        for key, value in item["值"].items():
+            parts = split_value(value) if isinstance(value, str) else (value, item.get("单位", ""))
+            if parts and isinstance(parts[0], (int, float)) and parts[1]:
+                found.append((item, key, value.removesuffix(parts[1]) if isinstance(value, str) else repr(value),
+                              parts[1]))
+    return found
+
+
 def wrong_value(answer: str, truth: dict, rng: random.Random) -> str | None:
     obj = parse_answer(answer)
-    numeric = [(item, key) for item in obj["参数"] for key, v in item["值"].items() if isinstance(v, (int, float))]
-    if not numeric:
+    numbers = _numbers(obj)
+    if not numbers:
         return None
-    item, key = rng.choice(numeric)
-    text = _bump(repr(item["值"][key]))
-    item["值"][key] = float(text) if "." in text else int(text)
+    item, key, number, unit = rng.choice(numbers)
+    item["值"][key] = f"{_bump(number)}{unit}"
     return _rebuild(answer, obj)
 
 
 def wrong_unit(answer: str, truth: dict, rng: random.Random) -> str | None:
     """kW relabelled as 马力 without converting, or another 项's unit."""
     obj = parse_answer(answer)
-    item = rng.choice(obj["参数"]) if obj["参数"] else None
-    if item is None or item["单位"] == "":
+    numbers = _numbers(obj)
+    if not numbers:
         return None
+    item = rng.choice(numbers)[0]
     swaps = {"kW": "马力", "马力": "kW", "万": "元", "s": "min", "km": "mi", "kg": "t"}
-    item["单位"] = swaps.get(item["单位"], "kg")
+    for _, key, number, unit in (n for n in numbers if n[0] is item):
+        item["值"][key] = f"{number}{swaps.get(unit, 'kg')}"
     return _rebuild(answer, obj)
 
 
 def wrong_prose_number(answer: str, truth: dict, rng: random.Random) -> str | None:
     """The 结论 restates a cited value with a slipped digit (the failure the number-free 结论 avoids)."""
-    obj = parse_answer(answer)
-    numeric = [(item, key) for item in obj["参数"] for key, v in item["值"].items()
-               if isinstance(v, (int, float)) and item["单位"]]
-    if not numeric:
+    numbers = _numbers(parse_answer(answer))
+    if not numbers:
         return None
-    item, key = rng.choice(numeric)
+    item, key, number, unit = rng.choice(numbers)
     space = " " if item["项"] == "0-100" else ""
-    slipped = f"[{key}]{item['项']}{space}{_bump(repr(item['值'][key]))}{item['单位']}"
+    slipped = f"[{key}]{item['项']}{space}{_bump(number)}{unit}"
     return _rebuild(answer, conclusion=_prose(answer).rstrip("。") + f"，{slipped}。")
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from verticals.auto.kg import auto_index
 from verticals.auto.query import Mention, Query, QueryError, parse_query
 from verticals.auto.vocab import (PARAMS, PREDICATES, energies_allowed, format_number, format_value, hp_of,
-                                  param_values, use_metric)
+                                  param_values, use_metric, value_text)
 
 MAX_SPEC_TRIMS = 4
 OVER_BUDGET_MAX = 1.25  # an over-budget candidate costs at most this times the budget
@@ -182,7 +182,7 @@ def format_facts(truth: dict) -> str:
     else:
         asked = "、".join(f"{i}(马力)" if i == "最大功率" and truth["hp"] else i for i in truth["items"])
         lines = [f"问：{'参数查询' if kind == 'spec' else '对比'} {asked}"]
-        lines += [trim_line(c, shown_fields(truth)) for c in candidates]
+        lines += [trim_line(c, shown_fields(truth), power_unit="马力" if truth["hp"] else "kW") for c in candidates]
         lines += [comparison_line(row) for row in truth["comparisons"]]
     return "\n".join(lines + truth.get("notes", []))
 
@@ -208,19 +208,31 @@ def recommend_header(truth: dict) -> str:
     return f"需求：{' '.join(parts)}，按{truth['metric']}{order}"
 
 
-def trim_line(c: dict, fields: list[str]) -> str:
-    """``[1] 2024款 星驰逐风 1.5T 舒适型 燃油轿车 指导价10.88万 ...`` with the fields the trim has."""
+def trim_line(c: dict, fields: list[str], power_unit: str | None = None) -> str:
+    """``[1] 2024款 星驰逐风 1.5T 舒适型 燃油轿车 指导价10.88万 ...`` with the fields the trim has.
+
+    ``power_unit`` (``"kW"`` or ``"马力"``) shows 最大功率 in that unit only, the one the question asked in;
+    without it both are shown.
+    """
     parts = [f"[{c['id']}] {c['name']} {c['energy']}{c['body']}"]
-    parts += [field_text(item, c["params"][item]) for item in fields if item in c["params"]]
+    parts += [field_text(item, c["params"][item], power_unit) for item in fields if item in c["params"]]
     return " ".join(parts)
 
 
-def field_text(item: str, value) -> str:
-    """One parameter as the facts print it, e.g. ``最大功率150kW(204马力)``, ``0-100 7.9s``."""
-    if item == "最大功率":
+def field_text(item: str, value, power_unit: str | None = None) -> str:
+    """One parameter as the facts print it, e.g. ``最大功率150kW(204马力)``, ``0-100 7.9s``, ``最大功率204马力``.
+
+    The answer cites the text after the 项 verbatim (:func:`verticals.auto.vocab.value_text`).
+
+    >>> field_text("最大功率", 150), field_text("最大功率", 150, "马力"), field_text("0-100", 7.9)
+    ('最大功率150kW(204马力)', '最大功率204马力', '0-100 7.9s')
+    """
+    if item == "最大功率" and power_unit is None:
         return f"最大功率{value}kW({hp_of(value)}马力)"
+    if item == "最大功率" and power_unit == "马力":
+        return f"最大功率{value_text(item, hp_of(value), '马力')}"
     separator = " " if item == "0-100" else ""
-    return f"{item}{separator}{format_value(item, value)}{PARAMS[item].unit}"
+    return f"{item}{separator}{value_text(item, value)}"
 
 
 def comparison_line(row: dict) -> str:

@@ -86,7 +86,7 @@ def cited_values_match_graph(response: str, example: Example) -> RuleResult:
 
     >>> cited_values_match_graph(COMPARE_ANSWER, COMPARE_EXAMPLE).passed
     True
-    >>> cited_values_match_graph(COMPARE_ANSWER.replace('"1":7.9', '"1":7.5'), COMPARE_EXAMPLE).reason
+    >>> cited_values_match_graph(COMPARE_ANSWER.replace('"1":"7.9s"', '"1":"7.5s"'), COMPARE_EXAMPLE).reason
     '[1] 0-100: 7.5s ≠ 7.9s'
     >>> cited_values_match_graph(COMPARE_ANSWER.replace("占优。", "占优，快1.2s。"), COMPARE_EXAMPLE).reason
     '结论 states 1.2s, which no cited trim, budget or gap has'

@@ -171,6 +171,15 @@ def format_value(item: str, value: float | int | str) -> str:
     return f"{value:.{decimals}f}" if decimals and not isinstance(value, str) else str(value)
 
 
+def value_text(item: str, value: float | int | str, unit: str | None = None) -> str:
+    """A value with its unit, as the facts print it and the answer cites it (``unit`` overrides the 项's).
+
+    >>> value_text("最大扭矩", 385), value_text("0-100", 6.0), value_text("最大功率", 204, "马力"), value_text("驱动", "前驱")
+    ('385N·m', '6.0s', '204马力', '前驱')
+    """
+    return f"{format_value(item, value)}{PARAMS[item].unit if unit is None else unit}"
+
+
 def same_value(a: object, b: object) -> bool:
     """Numbers equal to two decimals, or texts equal after normalising (×/x/* alike).
 

@@ -87,9 +87,17 @@ def test_spec_facts_list_the_asked_parameters_then_price():
     assert facts[0] == "问：参数查询 油耗、最大功率"
     line = facts[1]
     assert line.startswith("[1] 2024款 星驰逐风 1.5T 舒适型 燃油轿车 油耗")
-    assert line.index("油耗") < line.index("最大功率") < line.index("马力)") < line.index("指导价")
-    for unasked in ("最大扭矩", "0-100", "长宽高", "轴距", "整备质量", "座位", "驱动"):
+    assert line.index("油耗") < line.index("最大功率") < line.index("kW") < line.index("指导价")
+    for unasked in ("最大扭矩", "0-100", "长宽高", "轴距", "整备质量", "座位", "驱动", "马力"):
         assert unasked not in line
+
+
+def test_power_is_shown_in_the_unit_the_question_asked_in():
+    kw_line = retrieve("2024款 星驰逐风 1.5T 舒适型的功率是多少？").splitlines()[1]
+    hp_line = retrieve("2024款 星驰逐风 1.5T 舒适型有多少马力？").splitlines()[1]
+    kw = int(kw_line.split("最大功率")[1].split("kW")[0])
+    assert f"最大功率{kw}kW" in kw_line and "马力" not in kw_line
+    assert f"最大功率{round(kw * 1.36)}马力" in hp_line and "kW" not in hp_line
 
 
 def test_compare_facts_give_the_winner_and_gap():

@@ -51,7 +51,7 @@ def test_accuracy_stays_full_for_every_advisor(examples):
 
 
 def test_errors_lower_accuracy_and_garbage_scores_zero():
-    wrong = COMPARE_ANSWER.replace('"胜":2', '"胜":1').replace('"1":7.9', '"1":7.2')
+    wrong = COMPARE_ANSWER.replace('"胜":2', '"胜":1').replace('"1":"7.9s"', '"1":"7.2s"')
     assert rubric(wrong, COMPARE_EXAMPLE)["accuracy"] < 0.7
     over = RECOMMEND_ANSWER.replace('"车型":[2,3]', '"车型":[1,3]')
     assert rubric(over, RECOMMEND_EXAMPLE)["accuracy"] < 1.0

@@ -2,10 +2,10 @@
 
 Cases edit the two hand-checked demo answers of ``verticals.auto.rules``::
 
-    COMPARE   【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}]}
+    COMPARE   【参数】{"车型":[1,2],"参数":[{"项":"0-100","值":{"1":"7.9s","2":"6.5s"},"胜":2}]}
               【结论】[2]加速更快，0-100占优。
-    RECOMMEND 【参数】{"车型":[2,3],"预算":20,"参数":[{"项":"指导价","值":{"2":15.88,"3":15.38},"单位":"万"},
-                                                   {"项":"续航","值":{"2":560,"3":485},"单位":"km"}]}
+    RECOMMEND 【参数】{"车型":[2,3],"预算":20,"参数":[{"项":"指导价","值":{"2":"15.88万","3":"15.38万"}},
+                                                   {"项":"续航","值":{"2":"560km","3":"485km"}}]}
               【结论】推荐[2]和[3]：都在预算内，[2]续航最长，适合通勤。
 
 In the recommendation, [1] is over budget (23.68万) and [4] is a 混动 (the user asked 纯电).
@@ -49,7 +49,9 @@ def hp_example():
 
 
 HP_ANSWER = ('【参数】{"车型":[1,2],"参数":[{"项":"最大功率","值":{"1":163,"2":265},"单位":"马力","胜":2}]}\n'
-             "【结论】[2]动力更强，最大功率为265马力（195kW），高102马力。")
+             "【结论】[2]动力更强，最大功率为265马力（195kW），高102马力。")  # the accepted 单位-key form
+HP_TEXT_ANSWER = ('【参数】{"车型":[1,2],"参数":[{"项":"最大功率","值":{"1":"163马力","2":"265马力"},"胜":2}]}\n'
+                  "【结论】[2]动力更强，最大功率占优。")  # the gold form: the unit written with the value
 
 # (rule, case, answer, example, passes, reason fragment)
 CASES = [
@@ -60,7 +62,7 @@ CASES = [
      "sections must be 【参数】【结论】 once each"),
     ("structure_parses", "json broken", c(('"胜":2}]}', '"胜":2}]')), C, False, "does not parse"),
     ("structure_parses", "key renamed", c(('"车型"', '"cars"')), C, False, "lacks key 车型"),
-    ("structure_parses", "value not a map", c(('{"1":7.9,"2":6.5}', "7.9")), C, False, "值 is not an object"),
+    ("structure_parses", "value not a map", c(('{"1":"7.9s","2":"6.5s"}', '"7.9s"')), C, False, "值 is not an object"),
     ("structure_parses", "winner as float", c(('"胜":2', '"胜":2.5')), C, False, "胜 is not a trim id"),
     ("structure_parses", "budget as text", r(('"预算":20', '"预算":"20万"')), R, False, "预算 is not a number"),
     ("structure_parses", "json in conclusion", c(("【结论】", '【结论】{"胜":2}')), C, False, "without JSON"),
@@ -68,23 +70,30 @@ CASES = [
     ("cited_values_match_graph", "gold compare", COMPARE_ANSWER, C, True, "ok"),
     ("cited_values_match_graph", "gold recommend", RECOMMEND_ANSWER, R, True, "ok"),
     ("cited_values_match_graph", "hp conversion right", HP_ANSWER, hp_example(), True, "ok"),
-    ("cited_values_match_graph", "json digit slip", c(('"2":6.5', '"2":6.6')), C, False, "[2] 0-100: 6.6s ≠ 6.5s"),
+    ("cited_values_match_graph", "json digit slip", c(('"2":"6.5s"', '"2":"6.6s"')), C, False, "[2] 0-100: 6.6s ≠ 6.5s"),
+    ("cited_values_match_graph", "bare numbers, unit in 单位", c(('{"1":"7.9s","2":"6.5s"}', '{"1":7.9,"2":6.5},"单位":"s"')),
+     C, True, "ok"),
+    ("cited_values_match_graph", "bare numbers, no unit", c(('{"1":"7.9s","2":"6.5s"}', '{"1":7.9,"2":6.5}')), C, False,
+     "unit '' is not s"),
+    ("cited_values_match_graph", "hp in the value", HP_TEXT_ANSWER, hp_example(), True, "ok"),
+    ("cited_values_match_graph", "kW value written as 马力", edit(HP_TEXT_ANSWER, ('"163马力"', '"120马力"')), hp_example(),
+     False, "[1] 最大功率: 120马力 ≠ 163马力"),
     ("cited_values_match_graph", "kW called 马力", edit(HP_ANSWER, ('163', '120')), hp_example(), False,
      "[1] 最大功率: 120马力 ≠ 163马力"),
-    ("cited_values_match_graph", "wrong unit", c(('"单位":"s"', '"单位":"min"')), C, False, "unit 'min' is not s"),
+    ("cited_values_match_graph", "wrong unit", c(('"2":"6.5s"', '"2":"6.5min"')), C, False, "unit 'min' is not s"),
     ("cited_values_match_graph", "unknown item", c(('"0-100"', '"百米加速"')), C, False, "unknown 项 '百米加速'"),
-    ("cited_values_match_graph", "item the trim lacks", r(('"项":"续航"', '"项":"油耗"'), ('"单位":"km"', '"单位":"L/100km"')),
+    ("cited_values_match_graph", "item the trim lacks", r(('"项":"续航"', '"项":"油耗"'), ('"560km"', '"5.6L/100km"')),
      R, False, "[2] 油耗: the trim has no 油耗"),
     ("cited_values_match_graph", "prose value slip", c(("占优。", "占优，0-100为6.3s。")), C, False, "结论 states 6.3s"),
     ("cited_values_match_graph", "prose gap wrong", c(("占优。", "占优，快1.5s。")), C, False, "结论 states 1.5s"),
     ("cited_values_match_graph", "prose price of uncited trim", r(("适合通勤", "比[1]的23.68万便宜")), R, True, "ok"),
     ("cited_values_match_graph", "prose hp right", c(("占优。", "占优，0-100为6.5s，快1.4s，[2]约265马力。")), C, True, "ok"),
-    ("cited_values_match_graph", "nothing cited", c(('{"项":"0-100","值":{"1":7.9,"2":6.5},"单位":"s","胜":2}', "")),
+    ("cited_values_match_graph", "nothing cited", c(('{"项":"0-100","值":{"1":"7.9s","2":"6.5s"},"胜":2}', "")),
      C, False, "no parameter value cited"),
     ("cited_values_match_graph", "garbage", GARBAGE, C, False, NO_JSON),
     ("trim_exists", "gold", COMPARE_ANSWER, C, True, "ok"),
     ("trim_exists", "id out of range", c(('"车型":[1,2]', '"车型":[1,2,6]')), C, False, "id 6 is not a retrieved trim"),
-    ("trim_exists", "value key out of range", c(('"2":6.5', '"5":6.5')), C, False, "id 5 is not a retrieved trim"),
+    ("trim_exists", "value key out of range", c(('"2":"6.5s"', '"5":"6.5s"')), C, False, "id 5 is not a retrieved trim"),
     ("trim_exists", "closed-book name of a graph trim", c(('"车型":[1,2]', '"车型":[1,"2024款 星驰逐风 PHEV 豪华型"]')),
      C, True, "ok"),
     ("trim_exists", "invented name", c(('"车型":[1,2]', '"车型":[1,"2025款 星驰逐风 GT"]')), C, False,
@@ -100,7 +109,7 @@ CASES = [
     ("answers_the_question", "gold compare", COMPARE_ANSWER, C, True, "ok"),
     ("answers_the_question", "gold recommend", RECOMMEND_ANSWER, R, True, "ok"),
     ("answers_the_question", "asked trim missing", c(('"车型":[1,2]', '"车型":[2]')), C, False, "车型 lacks [1]"),
-    ("answers_the_question", "asked item missing for one trim", c(('"1":7.9,', "")), C, False,
+    ("answers_the_question", "asked item missing for one trim", c(('"1":"7.9s",', "")), C, False,
      "no 0-100 cited for [1]"),
     ("answers_the_question", "budget misread", r(('"预算":20', '"预算":2')), R, False, "预算 2 ≠ the asked 20万"),
     ("answers_the_question", "budget dropped", r(('"预算":20,', "")), R, False, "预算 None ≠ the asked 20万"),
@@ -164,7 +173,7 @@ def test_garbage_fails_every_rule_that_applies():
 
 
 def test_partial_scores_count_right_values():
-    two_wrong = c(('"1":7.9', '"1":7.7'), ('"2":6.5', '"2":6.4'), ("占优。", "占优，0-100为6.5s，快1.4s。"))
+    two_wrong = c(('"1":"7.9s"', '"1":"7.7s"'), ('"2":"6.5s"', '"2":"6.4s"'), ("占优。", "占优，0-100为6.5s，快1.4s。"))
     assert RULE["cited_values_match_graph"].fn(two_wrong, C).score == pytest.approx(1 - 2 / 4)
 
 
