@@ -21,6 +21,7 @@ ap.add_argument("--repeat", type=float, default=0.0); ap.add_argument("--seed", 
 ap.add_argument("--copy_heavy", action="store_true"); ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--docs", type=int, default=80000); ap.add_argument("--every", type=int, default=100)
 ap.add_argument("--warmup", type=int, default=100)
+ap.add_argument("--layers", type=int, default=4); ap.add_argument("--wd", type=float, default=0.01)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 
@@ -39,7 +40,7 @@ def gen(rng, copy_heavy=False):
 C.generate_document = gen
 
 tok = load_tokenizer("core_training/assets/tiny-moe-base")
-cfg = BaseConfig(seed=a.seed)
+cfg = BaseConfig(seed=a.seed, num_layers=a.layers)
 model = build_model(cfg, tok); model.config.output_router_logits = True
 docs = C.generate_corpus(a.docs, seed=a.seed, copy_heavy=a.copy_heavy)
 t0 = time.time()
@@ -52,6 +53,6 @@ class CB(TrainerCallback):
             loss = [h["loss"] for h in state.log_history if "loss" in h][-1:]
             print(json.dumps({"name": a.name, "step": state.global_step, "t": round(time.time() - t0), "loss": loss, **{k: v[0] for k, v in r.items()}, "copy_em": r["copy"][1]}), flush=True)
 args = TrainingArguments(output_dir=f"/tmp/base_copy_{a.name}", max_steps=a.steps, per_device_train_batch_size=a.batch, learning_rate=a.lr,
-    lr_scheduler_type="cosine", warmup_steps=a.warmup, weight_decay=0.01, logging_steps=25, save_strategy="no", seed=a.seed,
+    lr_scheduler_type="cosine", warmup_steps=a.warmup, weight_decay=a.wd, logging_steps=25, save_strategy="no", seed=a.seed,
     report_to=[], use_cpu=True, dataloader_num_workers=0, disable_tqdm=True)
 Trainer(model=model, args=args, train_dataset=packed_blocks(docs, tok, a.length), data_collator=DataCollatorForLanguageModeling(tok, mlm=False), callbacks=[CB()]).train()
