@@ -34,7 +34,7 @@ CONFIG_OVERRIDES = sequence_overrides(max_length=640, max_completion_length=224)
 CONFIG_OVERRIDES["sft"].update(max_steps=360, per_device_batch_size=8)
 # rlhf: more prompts in smaller groups (30 steps of 2 prompts x 4 completions instead of 20 of 2 x 8). From the
 # same reward model (runs/auto/r11), judge win vs rlvr 0.517 against 0.492 at the default; a higher learning
-# rate (4e-5: 0.458) or 30 steps of 8 completions (0.475) drifted the use-case phrase instead.
+# rate (4e-5: 0.458) or 30 steps of 8 completions at 3e-5 (0.475) drifted the use-case phrase instead.
 CONFIG_OVERRIDES["rlhf"].update(max_steps=30, per_device_batch_size=8, num_generations=4)
 
 VERTICAL = Vertical(

@@ -6,8 +6,15 @@
 Uses the shipped tokenizer (not a freshly trained one) so variants differ only in data and schedule.
 An experiment, not part of the kit: see README.md here.
 """
-import sys, time, random, json, argparse, torch
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
 from probe import tf_acc
 from transformers import Trainer, TrainingArguments, TrainerCallback, DataCollatorForLanguageModeling
 import core_training.base.corpus as C
