@@ -208,6 +208,27 @@ def generate_corpus(n: int, seed: int = 0, copy_heavy: bool = False) -> list[str
     return [generate_document(rng, copy_heavy) for _ in range(n)]
 
 
+def periodic_text(rng: random.Random, length: int) -> str:
+    """A random run of 4-16 common characters repeated to ``length`` characters.
+
+    Nothing but copying predicts it, and the copy distance changes from text to text, so position alone
+    does not: it is what makes copying (an induction circuit) form in phase 0 of the base's pretraining.
+
+    >>> text = periodic_text(random.Random(0), 40)
+    >>> len(text), any(text == (text[:k] * 40)[:40] for k in range(4, 17))
+    (40, True)
+    """
+    chars = _lexicon()[3][:2000]
+    run = "".join(rng.choice(chars) for _ in range(rng.randint(4, 16)))
+    return (run * (length // len(run) + 1))[:length]
+
+
+def periodic_corpus(n: int, length: int, seed: int = 0) -> list[str]:
+    """``n`` periodic texts of ``length`` characters, deterministic for a given seed."""
+    rng = random.Random(seed)
+    return [periodic_text(rng, length) for _ in range(n)]
+
+
 def eval_tasks(n: int, seed: int) -> list[tuple[str, str, str]]:
     """Held-out (task name, prompt, answer) triples for the base's own copy/lookup checks."""
     rng = random.Random(seed)

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring"]
+MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring", "base.corpus", "base.pretrain"]
 
 
 @pytest.mark.parametrize("name", MODULES)
