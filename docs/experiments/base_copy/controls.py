@@ -25,7 +25,7 @@ import torch
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen3Config
 
 import core_training.base.corpus as C
-from core_training.base.pretrain import BaseConfig, build_model, packed_blocks
+from core_training.base.pretrain import BaseConfig, build_model, grow, packed_blocks
 from core_training.modeling import load_tokenizer
 
 ap = argparse.ArgumentParser()
@@ -80,18 +80,6 @@ def fixed_rows(n: int, generator=None) -> torch.Tensor:
     return torch.cat([half, half], 1)
 
 
-def grown(small, layers: int):
-    """``small`` with fresh layers appended whose attention and expert outputs start at zero: the same function."""
-    big = build_model(BaseConfig(num_layers=layers), tok)
-    missing, _ = big.load_state_dict(small.state_dict(), strict=False)
-    with torch.no_grad():
-        for name, param in big.named_parameters():
-            if name in missing and name.endswith(("o_proj.weight", "down_proj")):
-                param.zero_()
-    big.config.output_router_logits = True
-    return big
-
-
 model = model_for(a.arch)
 opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
 rng = random.Random(0)
@@ -125,7 +113,7 @@ next_block = 0
 for step in range(a.steps + 1):
     if a.grow_at and step == a.grow_at:
         print("probes before growing", probes(), flush=True)
-        model = grown(model, a.grow_to)
+        model = grow(model, BaseConfig(num_layers=a.grow_to), tok)  # zero-output new layers: same function
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
         print("probes after growing", probes(), flush=True)
     if a.grow_at and step >= a.grow_at:
