@@ -1,8 +1,8 @@
 """`vkit base pretrain`: build the embedded tiny MoE base from a seed, reproducibly, on a CPU.
 
 Trains the tokenizer (see ``core_training.tokenizer``) and a Qwen3-MoE-architecture model from scratch
-on the general synthetic corpus (``core_training.base.corpus``) with TRL's ``SFTTrainer`` in plain
-language-modelling mode (packed fixed-length blocks), then scores its copy/lookup skills on held-out
+on the general synthetic corpus (``core_training.base.corpus``) with the transformers ``Trainer`` on
+fixed-length blocks packed by TRL's ``pack_dataset``, then scores its copy/lookup skills on held-out
 tasks and writes a model card. Run::
 
     vkit base pretrain --output core_training/assets/tiny-moe-base   # ~50 min on 2 CPU cores
@@ -76,6 +76,7 @@ def build_model(cfg: BaseConfig, tokenizer):
         num_experts_per_tok=cfg.experts_per_token,
         norm_topk_prob=True,
         router_aux_loss_coef=cfg.router_aux_loss_coef,
+        output_router_logits=True,  # router aux loss during training; pretrain() turns it off before eval
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=None,
@@ -149,11 +150,8 @@ def _phase0(cfg: BaseConfig, tokenizer, phase_dir: Path):
     from core_training.base.corpus import periodic_corpus
 
     if cfg.phase0_steps <= 0:
-        model = build_model(cfg, tokenizer)
-        model.config.output_router_logits = True  # router aux loss during training only
-        return model, None
+        return build_model(cfg, tokenizer), None
     shallow = build_model(replace(cfg, num_layers=min(cfg.phase0_layers, cfg.num_layers)), tokenizer)
-    shallow.config.output_router_logits = True
     # one text of length - 1 characters (one token each) plus the separator fills one block exactly
     texts = periodic_corpus(cfg.phase0_steps * cfg.phase0_batch_size, cfg.phase0_max_length - 1, seed=cfg.seed + 2)
     trainer = _train(shallow, tokenizer, phase_dir, packed_blocks(texts, tokenizer, cfg.phase0_max_length),
@@ -189,7 +187,6 @@ def grow(shallow, cfg: BaseConfig, tokenizer):
         for name, param in deep.named_parameters():
             if name in missing and name.endswith(("o_proj.weight", "down_proj")):
                 param.zero_()
-    deep.config.output_router_logits = True
     return deep
 
 
