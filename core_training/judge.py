@@ -142,9 +142,20 @@ def majority_preference(panel: Sequence[SimulatedAnnotator], a: str, b: str, exa
     return "a" if a_votes > b_votes else "b" if b_votes > a_votes else "tie"
 
 
-def win_rate(judge: SimulatedAnnotator, new: Sequence[str], old: Sequence[str], examples: Sequence[Example]) -> float:
-    """``(wins + 0.5 * ties) / n`` of ``new`` over ``old`` responses to the same examples."""
+def verdict_counts(judge: SimulatedAnnotator, new: Sequence[str], old: Sequence[str],
+                   examples: Sequence[Example]) -> dict[str, int]:
+    """How often ``judge`` prefers ``new`` (wins), ``old`` (losses) or neither (ties), example by example.
+
+    The counts say what a win rate hides: 0.5 from 30 wins and 30 losses is not 0.5 from 60 ties
+    (an unchanged answer is always a tie).
+    """
     if not (len(new) == len(old) == len(examples)) or not examples:
         raise ValueError(f"need equal non-zero lengths: {len(new)} new, {len(old)} old, {len(examples)} examples")
     verdicts = [judge.prefer(n, o, ex) for n, o, ex in zip(new, old, examples)]
-    return (verdicts.count("a") + 0.5 * verdicts.count("tie")) / len(verdicts)
+    return {"wins": verdicts.count("a"), "losses": verdicts.count("b"), "ties": verdicts.count("tie")}
+
+
+def win_rate(judge: SimulatedAnnotator, new: Sequence[str], old: Sequence[str], examples: Sequence[Example]) -> float:
+    """``(wins + 0.5 * ties) / n`` of ``new`` over ``old`` responses to the same examples."""
+    counts = verdict_counts(judge, new, old, examples)
+    return (counts["wins"] + 0.5 * counts["ties"]) / len(examples)

@@ -23,18 +23,31 @@ def _fmt(value) -> str:
 
 def summary_line(row: dict) -> str:
     shown = " ".join(f"{k}={_fmt(row['metrics'][k])}" for k in HEADLINE if k in row["metrics"])
+    counts = judge_counts(row["metrics"])
+    shown += f" (judge W-L-T {counts})" if counts else ""
     return f"[{row['stage']}] {row['wall_seconds']:.1f}s  {shown}"
 
 
+def judge_counts(metrics: dict) -> str | None:
+    """``"wins-losses-ties"`` of the judge comparison, or None when the stage was not judged.
+
+    >>> judge_counts({"judge/wins_vs_previous": 4, "judge/losses_vs_previous": 7, "judge/ties_vs_previous": 49})
+    '4-7-49'
+    """
+    keys = [f"judge/{k}_vs_previous" for k in ("wins", "losses", "ties")]
+    return "-".join(str(metrics[k]) for k in keys) if all(k in metrics for k in keys) else None
+
+
 def stage_table(report: dict) -> str:
-    """A Markdown table: one row per stage, the headline metrics and every grounded rule."""
+    """A Markdown table: one row per stage, the headline metrics, the judge's W-L-T and every grounded rule."""
     rules = sorted({k for s in report["stages"] for k in s["metrics"] if k.startswith("grounded/rule/")})
-    cols = [*HEADLINE, *rules]
-    cols = [c for c in cols if any(c in s["metrics"] for s in report["stages"])]
+    rows_metrics = [{**s["metrics"], "judge W-L-T": judge_counts(s["metrics"])} for s in report["stages"]]
+    cols = [*HEADLINE, "judge W-L-T", *rules]
+    cols = [c for c in cols if any(m.get(c) is not None for m in rows_metrics)]
     head = "| stage | wall s | " + " | ".join(c.replace("grounded/rule/", "rule:") for c in cols) + " |"
     sep = "|" + "---|" * (len(cols) + 2)
-    rows = [f"| {s['stage']} | {s['wall_seconds']:.0f} | " + " | ".join(_fmt(s["metrics"].get(c)) for c in cols) + " |"
-            for s in report["stages"]]
+    rows = [f"| {s['stage']} | {s['wall_seconds']:.0f} | " + " | ".join(_fmt(m.get(c)) for c in cols) + " |"
+            for s, m in zip(report["stages"], rows_metrics)]
     return "\n".join([head, sep, *rows])
 
 

@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring", "base.corpus", "base.pretrain"]
+MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring", "base.corpus", "base.pretrain",
+           "report"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from core_training.judge import SimulatedAnnotator, make_judge, make_panel, majority_preference, stable_seed, win_rate
+from core_training.judge import (SimulatedAnnotator, make_judge, make_panel, majority_preference, stable_seed,
+                                 verdict_counts, win_rate)
 
 REPO = Path(__file__).resolve().parents[2]
 RANK3 = {"id": "e1", "truth": {"rank": 3}}
@@ -105,3 +106,12 @@ def test_win_rate_hand_derived(annotator):
     assert win_rate(annotator, old[:1], new[:1], [RANK3]) == 0.0
     with pytest.raises(ValueError, match="equal non-zero lengths"):
         win_rate(annotator, new, old[:2], [RANK3] * 3)
+
+
+def test_verdict_counts_split_the_win_rate(annotator):
+    new = ["sorry, rank 3.", "ok", "rank 5."]
+    old = ["rank 5.", "fine", "sorry, rank 3."]
+    assert verdict_counts(annotator, new, old, [RANK3, NO_RANK, RANK3]) == {"wins": 1, "losses": 1, "ties": 1}
+    assert verdict_counts(annotator, new, new, [RANK3, NO_RANK, RANK3]) == {"wins": 0, "losses": 0, "ties": 3}
+    with pytest.raises(ValueError, match="equal non-zero lengths"):
+        verdict_counts(annotator, new, old, [RANK3])

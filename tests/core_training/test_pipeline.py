@@ -32,7 +32,12 @@ def test_micro_run_end_to_end(tmp_path):
     for stage in ("base", "cpt", "sft", "rlvr", "rlhf"):
         assert {"grounded/all_rules_pass", "closed_book/all_rules_pass", "perplexity"} <= set(by_stage[stage])
         assert "grounded/rule/structure_parses" in by_stage[stage]
-    assert 0.0 <= by_stage["rlhf"]["judge_win_rate_vs_previous"] <= 1.0
+    rlhf = by_stage["rlhf"]
+    counts = [rlhf[f"judge/{k}_vs_previous"] for k in ("wins", "losses", "ties")]
+    rows = [json.loads(line) for line in (out / "rlhf" / "samples.jsonl").read_text().splitlines()]
+    n_eval = sum(row["mode"] == "grounded" for row in rows)
+    assert sum(counts) == n_eval > 0
+    assert rlhf["judge_win_rate_vs_previous"] == pytest.approx((counts[0] + 0.5 * counts[2]) / n_eval)
     assert "rm/accuracy" in by_stage["rm"]
     for name in ("report.md", "report.png", "metrics.jsonl", "config.json"):
         assert (out / name).is_file(), name
