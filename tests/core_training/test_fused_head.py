@@ -1,0 +1,73 @@
+"""core_training.fused_head: on CPU, TRL's fused LM head scores only the labelled positions, with the
+same loss, gradients and logged metrics as TRL's unpatched path (which scores every position)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import trl.trainer.utils as trl_utils
+from trl import SFTConfig, SFTTrainer
+
+from core_training.data import sft_dataset
+from core_training.fused_head import compact_fused_head
+from core_training.modeling import load_causal_lm, load_tokenizer
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture
+def trainer(toy, tiny_base, tmp_path):
+    tokenizer = load_tokenizer(tiny_base)
+    assert "{% generation %}" in tokenizer.chat_template  # so the prompt positions carry no label
+    args = SFTConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, max_length=128, bf16=False,
+                     gradient_checkpointing=False, use_cpu=True, report_to=[], assistant_only_loss=True,
+                     dataloader_drop_last=True)
+    return SFTTrainer(model=load_causal_lm(tiny_base), args=args, processing_class=tokenizer,
+                      train_dataset=sft_dataset(toy, toy.load_chains()))
+
+
+def _step(trainer, batch):
+    """One loss + backward on ``batch``: (loss, {param: grad}, last logged entropy and token accuracy)."""
+    trainer.model.zero_grad()
+    loss = trainer.compute_loss(trainer.model, dict(batch))
+    loss.backward()
+    grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+    logged = trainer._metrics["train"]
+    return loss.item(), grads, logged["entropy"][-1], logged["mean_token_accuracy"][-1]
+
+
+def test_compact_head_matches_trl_full_scoring(trainer, monkeypatch):
+    rows_seen: list[int] = []
+    original_apply = trl_utils._ChunkedLogProbFunction.apply
+
+    def spy(hidden, *args):
+        rows_seen.append(hidden.shape[0])
+        return original_apply(hidden, *args)
+
+    monkeypatch.setattr(trl_utils._ChunkedLogProbFunction, "apply", spy)
+    batch = next(iter(trainer.get_train_dataloader()))
+    trainer.model.train()
+    full = _step(trainer, batch)
+    with compact_fused_head() as applied:
+        compact = _step(trainer, batch)
+    assert applied
+
+    labels = batch["labels"][:, 1:]
+    assert rows_seen == [labels.numel(), int((labels != -100).sum())]  # every position, then the labelled ones
+    assert rows_seen[1] < rows_seen[0] / 2  # the prompt is most of each toy row
+    assert compact[0] == pytest.approx(full[0], rel=1e-5)
+    assert full[1].keys() == compact[1].keys() and full[1]
+    for name, grad in full[1].items():
+        torch.testing.assert_close(compact[1][name], grad, rtol=1e-4, atol=1e-6, msg=name)
+    assert compact[2] == pytest.approx(full[2], rel=1e-5) and compact[3] == pytest.approx(full[3])
+
+
+def test_patch_is_scoped_and_missing_name_is_a_no_op(monkeypatch):
+    cpu = torch.device("cpu")
+    assert trl_utils._use_triton(cpu) is False  # TRL's own check: no compact scoring on CPU
+    with compact_fused_head() as applied:
+        assert applied and trl_utils._use_triton(cpu) is True
+    assert trl_utils._use_triton(cpu) is False
+    monkeypatch.delattr(trl_utils, "_use_triton")
+    with compact_fused_head() as applied:
+        assert applied is False
