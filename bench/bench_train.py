@@ -2,8 +2,11 @@
 
 Same tiny MoE (the shipped base unless --base), same data (gaokao unless --vertical), same batch size;
 each side runs in its own fresh process, one after the other. Prints tokens/s, seconds/step and the ratios.
+Sides: ``plain`` (TRL's defaults), ``plain-fp32`` (the same minus bf16 autocast and gradient
+checkpointing, which vkit turns off on CPU) and ``vkit`` (the stage recipe, compact LM head included).
 
     .venv/bin/python bench/bench_train.py --steps 20 [--base PATH] [--threads 2] [--vertical realestate]
+                                          [--stages sft,rlvr] [--sides plain,plain-fp32,vkit]
 
 Not a test: a measurement. Numbers depend on the machine; compare only within one run.
 """
@@ -33,8 +36,12 @@ def _context(stage: str, steps: int, base: str | None, out: Path, threads: int, 
                         run_dir=out)
 
 
-def _plain_trainer(stage: str, ctx, steps: int, out: Path):
-    """The plain library path: the TRL trainer with its defaults, only batch/steps/lengths matched."""
+def _plain_trainer(stage: str, ctx, steps: int, out: Path, fp32: bool = False):
+    """The plain library path: the TRL trainer with its defaults, only batch/steps/lengths matched.
+
+    ``fp32``: also turn off the two GPU-minded defaults (bf16 autocast, gradient checkpointing), as vkit
+    does on CPU, so that the remaining gap is what vkit adds beyond settings.
+    """
     import torch
     from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
@@ -45,6 +52,8 @@ def _plain_trainer(stage: str, ctx, steps: int, out: Path):
     model, tok = load_causal_lm(ctx.input_path), load_tokenizer(ctx.input_path)
     common = dict(output_dir=str(out / "plain"), max_steps=steps, logging_steps=1, report_to=[], save_strategy="no",
                   use_cpu=not torch.cuda.is_available())  # the only change a CPU needs
+    if fp32:
+        common.update(bf16=False, gradient_checkpointing=False)
     if stage == "sft":
         c = ctx.cfg.sft
         args = SFTConfig(**common, per_device_train_batch_size=c.per_device_batch_size, max_length=c.max_length)
@@ -84,7 +93,7 @@ def measure(side: str, stage: str, steps: int, base: str | None, threads: int, v
         recipe(stage).train(ctx)
         trainer = ctx.extra["trainer"]
     else:
-        trainer = _plain_trainer(stage, ctx, steps, out)
+        trainer = _plain_trainer(stage, ctx, steps, out, fp32=side == "plain-fp32")
         trainer.add_callback(Clock())
         trainer.train()
     per_step = (stamps[-1] - stamps[0]) / max(len(stamps) - 1, 1)
@@ -100,6 +109,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--stages", default="sft,rlvr")
     ap.add_argument("--vertical", default="gaokao")
+    ap.add_argument("--sides", default="plain,plain-fp32,vkit",
+                    help="plain: TRL defaults; plain-fp32: TRL defaults minus bf16 and gradient checkpointing")
     ap.add_argument("--one", nargs=2, metavar=("SIDE", "STAGE"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
@@ -107,7 +118,7 @@ def main() -> None:
         return
     results = {}
     for stage in a.stages.split(","):
-        for side in ("plain", "vkit"):
+        for side in a.sides.split(","):
             cmd = [sys.executable, __file__, "--one", side, stage, "--steps", str(a.steps), "--threads", str(a.threads),
                    "--vertical", a.vertical]
             cmd += ["--base", a.base] if a.base else []
@@ -120,9 +131,12 @@ def main() -> None:
     for (side, stage), r in results.items():
         print(f"{stage:6s} {side:6s} {r['s_per_step']:8.3f} {r['tokens_per_s']:10.0f}")
     for stage in a.stages.split(","):
-        p, v = results[("plain", stage)], results[("vkit", stage)]
-        print(f"{stage}: vkit/plain tokens/s = {v['tokens_per_s'] / p['tokens_per_s']:.2f}x, "
-              f"plain/vkit s/step = {p['s_per_step'] / v['s_per_step']:.2f}x")
+        v = results.get(("vkit", stage))
+        for side in [s for s in a.sides.split(",") if s != "vkit"]:
+            p = results[(side, stage)]
+            if v:
+                print(f"{stage}: vkit/{side} tokens/s = {v['tokens_per_s'] / p['tokens_per_s']:.2f}x, "
+                      f"{side}/vkit s/step = {p['s_per_step'] / v['s_per_step']:.2f}x")
 
 
 if __name__ == "__main__":
