@@ -157,5 +157,13 @@ def verdict_counts(judge: SimulatedAnnotator, new: Sequence[str], old: Sequence[
 
 def win_rate(judge: SimulatedAnnotator, new: Sequence[str], old: Sequence[str], examples: Sequence[Example]) -> float:
     """``(wins + 0.5 * ties) / n`` of ``new`` over ``old`` responses to the same examples."""
-    counts = verdict_counts(judge, new, old, examples)
-    return (counts["wins"] + 0.5 * counts["ties"]) / len(examples)
+    return rate_of(verdict_counts(judge, new, old, examples))
+
+
+def rate_of(counts: Mapping[str, int]) -> float:
+    """The win rate ``(wins + 0.5 * ties) / n`` of :func:`verdict_counts`.
+
+    >>> rate_of({"wins": 4, "losses": 7, "ties": 49})
+    0.475
+    """
+    return (counts["wins"] + 0.5 * counts["ties"]) / sum(counts.values())

@@ -82,7 +82,7 @@ def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunCon
     """The metrics a stage reports: rule pass rates per mode, perplexity, RM accuracy, judge win rate."""
     from core_training.data import split_pairs
     from core_training.evaluate import evaluate_policy, perplexity, reward_model_accuracy
-    from core_training.judge import make_judge, verdict_counts
+    from core_training.judge import make_judge, rate_of, verdict_counts
 
     if stage == "rm":
         _, held_out = split_pairs(vertical.load_preferences())
@@ -95,7 +95,7 @@ def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunCon
         judge = make_judge(vertical, cfg.eval.judge_seed)
         old = samples_of(run_dir, prev_policy)["grounded"]
         counts = verdict_counts(judge, samples["grounded"], old, examples)
-        metrics["judge_win_rate_vs_previous"] = (counts["wins"] + 0.5 * counts["ties"]) / len(examples)
+        metrics["judge_win_rate_vs_previous"] = rate_of(counts)
         metrics.update({f"judge/{k}_vs_previous": v for k, v in counts.items()})
     return metrics, samples
 
