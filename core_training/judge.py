@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from dataclasses import dataclass
 from typing import Literal, Mapping, Sequence
@@ -167,3 +168,23 @@ def rate_of(counts: Mapping[str, int]) -> float:
     0.475
     """
     return (counts["wins"] + 0.5 * counts["ties"]) / sum(counts.values())
+
+
+def sign_test_p(counts: Mapping[str, int]) -> float:
+    """Two-sided exact sign test of wins against losses (ties dropped): how surprising the split is
+    if the new policy were no better and no worse than the old one.
+
+    A win rate of 0.525 from 3-0-57 and one from 33-30-0 are both "above 0.5"; this says how much
+    either means. With 60 items, a change needs a lopsided split to count.
+
+    >>> sign_test_p({"wins": 3, "losses": 0, "ties": 57})
+    0.25
+    >>> round(sign_test_p({"wins": 4, "losses": 12, "ties": 44}), 4)
+    0.0768
+    >>> sign_test_p({"wins": 0, "losses": 0, "ties": 60})
+    1.0
+    """
+    wins, losses = counts["wins"], counts["losses"]
+    n = wins + losses
+    tail = sum(math.comb(n, k) for k in range(min(wins, losses) + 1)) / 2**n
+    return min(1.0, 2 * tail)

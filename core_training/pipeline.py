@@ -82,7 +82,7 @@ def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunCon
     """The metrics a stage reports: rule pass rates per mode, perplexity, RM accuracy, judge win rate."""
     from core_training.data import split_pairs
     from core_training.evaluate import evaluate_policy, perplexity, reward_model_accuracy
-    from core_training.judge import make_judge, rate_of, verdict_counts
+    from core_training.judge import make_judge, rate_of, sign_test_p, verdict_counts
 
     if stage == "rm":
         _, held_out = split_pairs(vertical.load_preferences())
@@ -97,6 +97,7 @@ def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunCon
         counts = verdict_counts(judge, samples["grounded"], old, examples)
         metrics["judge_win_rate_vs_previous"] = rate_of(counts)
         metrics.update({f"judge/{k}_vs_previous": v for k, v in counts.items()})
+        metrics["judge/sign_test_p_vs_previous"] = sign_test_p(counts)
     return metrics, samples
 
 

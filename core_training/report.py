@@ -29,13 +29,21 @@ def summary_line(row: dict) -> str:
 
 
 def judge_counts(metrics: dict) -> str | None:
-    """``"wins-losses-ties"`` of the judge comparison, or None when the stage was not judged.
+    """``"wins-losses-ties"`` of the judge comparison (with the sign test's p when measured), or None
+    when the stage was not judged.
 
     >>> judge_counts({"judge/wins_vs_previous": 4, "judge/losses_vs_previous": 7, "judge/ties_vs_previous": 49})
     '4-7-49'
+    >>> judge_counts({"judge/wins_vs_previous": 3, "judge/losses_vs_previous": 0, "judge/ties_vs_previous": 57,
+    ...               "judge/sign_test_p_vs_previous": 0.25})
+    '3-0-57, p=0.25'
     """
     keys = [f"judge/{k}_vs_previous" for k in ("wins", "losses", "ties")]
-    return "-".join(str(metrics[k]) for k in keys) if all(k in metrics for k in keys) else None
+    if not all(k in metrics for k in keys):
+        return None
+    counts = "-".join(str(metrics[k]) for k in keys)
+    p = metrics.get("judge/sign_test_p_vs_previous")
+    return counts if p is None else f"{counts}, p={p:.2g}"
 
 
 def stage_table(report: dict) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from core_training.judge import (SimulatedAnnotator, make_judge, make_panel, majority_preference, stable_seed,
-                                 verdict_counts, win_rate)
+from core_training.judge import (SimulatedAnnotator, make_judge, make_panel, majority_preference, sign_test_p,
+                                 stable_seed, verdict_counts, win_rate)
 
 REPO = Path(__file__).resolve().parents[2]
 RANK3 = {"id": "e1", "truth": {"rank": 3}}
@@ -115,3 +115,23 @@ def test_verdict_counts_split_the_win_rate(annotator):
     assert verdict_counts(annotator, new, new, [RANK3, NO_RANK, RANK3]) == {"wins": 0, "losses": 0, "ties": 3}
     with pytest.raises(ValueError, match="equal non-zero lengths"):
         verdict_counts(annotator, new, old, [RANK3])
+
+
+def _brute_force_sign_test(wins: int, losses: int) -> float:
+    """P(a split at least as lopsided as this one) over all 2**n win/loss sequences of a fair coin."""
+    n = wins + losses
+    extreme = abs(wins - losses)
+    hits = sum(abs(2 * bin(seq).count("1") - n) >= extreme for seq in range(2**n))
+    return hits / 2**n
+
+
+@pytest.mark.parametrize("wins, losses", [(0, 0), (1, 0), (3, 0), (2, 2), (5, 1), (1, 7), (4, 12), (9, 7)])
+def test_sign_test_is_the_exact_binomial_tail(wins, losses):
+    p = sign_test_p({"wins": wins, "losses": losses, "ties": 11})
+    assert p == pytest.approx(_brute_force_sign_test(wins, losses))
+    assert p == sign_test_p({"wins": losses, "losses": wins, "ties": 0})  # symmetric, ties ignored
+
+
+def test_sign_test_needs_a_lopsided_split():
+    assert sign_test_p({"wins": 3, "losses": 0, "ties": 57}) == 0.25  # the README's gaokao rlhf: not significant
+    assert sign_test_p({"wins": 12, "losses": 2, "ties": 46}) < 0.05 < sign_test_p({"wins": 9, "losses": 4, "ties": 47})

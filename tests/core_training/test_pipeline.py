@@ -38,6 +38,7 @@ def test_micro_run_end_to_end(tmp_path):
     n_eval = sum(row["mode"] == "grounded" for row in rows)
     assert sum(counts) == n_eval > 0
     assert rlhf["judge_win_rate_vs_previous"] == pytest.approx((counts[0] + 0.5 * counts[2]) / n_eval)
+    assert 0.0 < rlhf["judge/sign_test_p_vs_previous"] <= 1.0
     assert "rm/accuracy" in by_stage["rm"]
     for name in ("report.md", "report.png", "metrics.jsonl", "config.json"):
         assert (out / name).is_file(), name
