@@ -1,4 +1,5 @@
-"""Evaluation: rule pass rates in closed-book and grounded mode, perplexity, reward-model accuracy.
+"""Evaluation: rule pass rates and rubric means in closed-book and grounded mode, perplexity,
+reward-model accuracy.
 
 Run on any checkpoint with ``vkit eval CHECKPOINT --vertical gaokao [--mode grounded]``.
 """
@@ -28,7 +29,27 @@ def evaluate_policy(model, tokenizer, vertical: Vertical, examples: Sequence[Exa
                        desc=f"eval {vertical.name} {mode}")
         responses[mode] = out
         metrics.update({f"{mode}/{k}": v for k, v in score_responses(vertical, out, examples).items()})
+        metrics.update({f"{mode}/{k}": v for k, v in rubric_means(vertical, out, examples).items()})
     return metrics, responses
+
+
+def rubric_means(vertical: Vertical, responses: Sequence[str], examples: Sequence[Example]) -> dict[str, float]:
+    """``rubric/<dimension>``: the mean rubric score (what the panel and the judge weigh beyond the rules).
+
+    A stage that keeps every rule but writes thinner answers (fewer risks, no word on the wish) shows
+    here before the judge's win rate says so.
+    """
+    if len(responses) != len(examples):
+        raise ValueError(f"{len(responses)} responses but {len(examples)} examples")
+    totals = dict.fromkeys(vertical.rubric_dimensions, 0.0)
+    for response, example in zip(responses, examples):
+        scores = vertical.rubric(response, example)
+        missing = [d for d in totals if d not in scores]
+        if missing:
+            raise ValueError(f"{vertical.name} rubric gave no score for {missing}; it gave {sorted(scores)}")
+        for dimension in totals:
+            totals[dimension] += float(scores[dimension])
+    return {f"rubric/{d}": total / len(responses) for d, total in totals.items()} if responses else {}
 
 
 def perplexity(model, tokenizer, texts: Sequence[str], max_length: int = 512, batch_size: int = 16) -> float:

@@ -47,12 +47,23 @@ def judge_counts(metrics: dict) -> str | None:
 
 
 def stage_table(report: dict) -> str:
-    """A Markdown table: one row per stage, the headline metrics, the judge's W-L-T and every grounded rule."""
-    rules = sorted({k for s in report["stages"] for k in s["metrics"] if k.startswith("grounded/rule/")})
+    """A Markdown table: one row per stage, the headline metrics, the judge's W-L-T, every grounded rule
+    and every grounded rubric dimension.
+
+    >>> print(stage_table({"stages": [{"stage": "sft", "wall_seconds": 9.0, "metrics": {
+    ...     "grounded/all_rules_pass": 0.5, "grounded/rule/a": 1.0, "grounded/rubric/clarity": 0.75}}]}))
+    | stage | wall s | grounded/all_rules_pass | rule:a | rubric:clarity |
+    |---|---|---|---|---|
+    | sft | 9 | 0.500 | 1.000 | 0.750 |
+    """
+    keys = {k for s in report["stages"] for k in s["metrics"]}
+    rules = sorted(k for k in keys if k.startswith("grounded/rule/"))
+    rubric = sorted(k for k in keys if k.startswith("grounded/rubric/"))
     rows_metrics = [{**s["metrics"], "judge W-L-T": judge_counts(s["metrics"])} for s in report["stages"]]
-    cols = [*HEADLINE, "judge W-L-T", *rules]
+    cols = [*HEADLINE, "judge W-L-T", *rules, *rubric]
     cols = [c for c in cols if any(m.get(c) is not None for m in rows_metrics)]
-    head = "| stage | wall s | " + " | ".join(c.replace("grounded/rule/", "rule:") for c in cols) + " |"
+    names = [c.replace("grounded/rule/", "rule:").replace("grounded/rubric/", "rubric:") for c in cols]
+    head = "| stage | wall s | " + " | ".join(names) + " |"
     sep = "|" + "---|" * (len(cols) + 2)
     rows = [f"| {s['stage']} | {s['wall_seconds']:.0f} | " + " | ".join(_fmt(m.get(c)) for c in cols) + " |"
             for s, m in zip(report["stages"], rows_metrics)]

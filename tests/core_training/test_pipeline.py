@@ -32,6 +32,8 @@ def test_micro_run_end_to_end(tmp_path):
     for stage in ("base", "cpt", "sft", "rlvr", "rlhf"):
         assert {"grounded/all_rules_pass", "closed_book/all_rules_pass", "perplexity"} <= set(by_stage[stage])
         assert "grounded/rule/structure_parses" in by_stage[stage]
+        rubric = [by_stage[stage][f"grounded/rubric/{d}"] for d in ("accuracy", "wish_fit", "risk_warnings")]
+        assert all(0.0 <= value <= 1.0 for value in rubric)
     rlhf = by_stage["rlhf"]
     counts = [rlhf[f"judge/{k}_vs_previous"] for k in ("wins", "losses", "ties")]
     rows = [json.loads(line) for line in (out / "rlhf" / "samples.jsonl").read_text().splitlines()]
