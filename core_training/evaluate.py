@@ -12,6 +12,7 @@ from typing import Sequence
 from core_training.contract import Example, Vertical
 from core_training.data import prompt_messages
 from core_training.generation import generate
+from core_training.judge import rubric_scores
 from core_training.rewards import score_responses
 
 
@@ -43,10 +44,7 @@ def rubric_means(vertical: Vertical, responses: Sequence[str], examples: Sequenc
         raise ValueError(f"{len(responses)} responses but {len(examples)} examples")
     totals = dict.fromkeys(vertical.rubric_dimensions, 0.0)
     for response, example in zip(responses, examples):
-        scores = vertical.rubric(response, example)
-        missing = [d for d in totals if d not in scores]
-        if missing:
-            raise ValueError(f"{vertical.name} rubric gave no score for {missing}; it gave {sorted(scores)}")
+        scores = rubric_scores(vertical, response, example, totals)
         for dimension in totals:
             totals[dimension] += float(scores[dimension])
     return {f"rubric/{d}": total / len(responses) for d, total in totals.items()} if responses else {}

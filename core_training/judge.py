@@ -43,6 +43,15 @@ def _example_key(example: Example) -> object:
     return example.get("id") or example.get("messages") or ""
 
 
+def rubric_scores(vertical: Vertical, response: str, example: Example, dimensions) -> Mapping[str, float]:
+    """``vertical.rubric(response, example)``, checked to score every one of ``dimensions``."""
+    rubric = vertical.rubric(response, example)
+    missing = [d for d in dimensions if d not in rubric]
+    if missing:
+        raise ValueError(f"{vertical.name} rubric gave no score for {missing}; it gave {sorted(rubric)}")
+    return rubric
+
+
 @dataclass(frozen=True)
 class SimulatedAnnotator:
     """One simulated expert.
@@ -73,10 +82,7 @@ class SimulatedAnnotator:
 
     def rubric_score(self, response: str, example: Example) -> float:
         """The weighted mean of the rubric dimensions, in [0, 1]."""
-        rubric = self.vertical.rubric(response, example)
-        missing = [d for d in self.weights if d not in rubric]
-        if missing:
-            raise ValueError(f"{self.vertical.name} rubric gave no score for {missing}; it gave {sorted(rubric)}")
+        rubric = rubric_scores(self.vertical, response, example, self.weights)
         total = sum(self.weights.values())
         return sum(w * float(rubric[d]) for d, w in self.weights.items()) / total
 
