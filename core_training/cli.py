@@ -65,7 +65,8 @@ def _base(args) -> int:
 
     cfg = load_config(BaseConfig, overrides=args.overrides)
     meta = pretrain(cfg, Path(args.output) if args.output else SHIPPED_BASE)
-    print(json.dumps({k: meta[k] for k in ("parameters", "build_seconds", "skills", "final_train_loss")}, indent=2))
+    print(json.dumps({k: meta[k] for k in ("parameters", "build_seconds", "skills", "final_train_loss", "environment")},
+                     indent=2, ensure_ascii=False))
     return 0
 
 

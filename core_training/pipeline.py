@@ -30,10 +30,12 @@ class StageRecord:
     metrics: dict
     checkpoint: str
     extra: dict = field(default_factory=dict)
+    environment: dict = field(default_factory=dict)  # core_training.environment.describe() where it ran
 
     def row(self) -> dict:
-        return {"stage": self.stage, "wall_seconds": round(self.wall_seconds, 1), "metrics": self.metrics,
-                "checkpoint": self.checkpoint}
+        row = {"stage": self.stage, "wall_seconds": round(self.wall_seconds, 1), "metrics": self.metrics,
+               "checkpoint": self.checkpoint}
+        return {**row, "environment": self.environment} if self.environment else row
 
 
 def default_output(vertical: str) -> Path:
@@ -117,6 +119,7 @@ def write_stage(stage_dir: Path, record: StageRecord, samples: dict[str, list[st
 def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir: Path, policy_path: Path,
               rm_path: Path | None, prev_policy: str | None, preferences: list | None) -> StageRecord:
     """Train (unless ``base``), evaluate, and write ``RUN/<stage>/`` atomically."""
+    from core_training.environment import describe
     from core_training.recipes import recipe
     from core_training.stage import StageContext
 
@@ -130,7 +133,7 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
         model, tokenizer = recipe(stage).train(ctx)
     metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy)
     checkpoint = str(policy_path) if stage == "base" else str(run_dir / stage)
-    record = StageRecord(stage, key, time.time() - started, metrics, checkpoint)
+    record = StageRecord(stage, key, time.time() - started, metrics, checkpoint, environment=describe())
     write_stage(run_dir / stage, record, samples, eval_examples(vertical, cfg), model, tokenizer, stage != "base")
     return record
 

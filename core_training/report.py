@@ -70,11 +70,30 @@ def stage_table(report: dict) -> str:
     return "\n".join([head, sep, *rows])
 
 
+def measured_on(report: dict) -> str:
+    r"""Where the stages ran, one line per distinct machine (results differ across CPUs; see
+    ``core_training.environment``); empty for records written before stages kept it.
+
+    >>> env = {"cpu": "Xeon", "cpu_capability": "AVX512", "torch": "2.13.0", "trl": "1.16.0", "accelerator": "none"}
+    >>> measured_on({"stages": [{"stage": "base", "environment": env}, {"stage": "sft", "environment": env}]})
+    'Measured on: Xeon (AVX512), torch 2.13.0, trl 1.16.0, accelerator none (base, sft).\n\n'
+    >>> measured_on({"stages": [{"stage": "base"}]})
+    ''
+    """
+    from core_training.environment import summary
+
+    groups: dict[str, list[str]] = {}
+    for s in report["stages"]:
+        if s.get("environment"):
+            groups.setdefault(summary(s["environment"]), []).append(s["stage"])
+    return "".join(f"Measured on: {env} ({', '.join(stages)}).\n\n" for env, stages in groups.items())
+
+
 def write_report(run_dir: Path, report: dict) -> None:
     atomic_write_json(run_dir / "report.json", report)
     total = sum(s["wall_seconds"] for s in report["stages"])
     md = (f"# vkit run: {report['vertical']}\n\nBase: `{report['base']}`. Total wall time {total:.0f} s.\n\n"
-          f"{stage_table(report)}\n\n![stages and training curves](report.png)\n")
+          f"{stage_table(report)}\n\n{measured_on(report)}![stages and training curves](report.png)\n")
     atomic_write_text(run_dir / "report.md", md)
     plot(run_dir, report)
 

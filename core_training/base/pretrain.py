@@ -90,6 +90,7 @@ def pretrain(cfg: BaseConfig, output: Path, work_dir: Path | None = None) -> dic
 
     from core_training.base.corpus import generate_corpus
     from core_training.base.skills import evaluate_skills
+    from core_training.environment import describe
     from core_training.io import atomic_dir, atomic_write_json
 
     torch.set_num_threads(cfg.threads)
@@ -117,7 +118,7 @@ def pretrain(cfg: BaseConfig, output: Path, work_dir: Path | None = None) -> dic
         meta = {"config": asdict(cfg), "build_seconds": round(train_seconds, 1), "skills": skills,
                 "parameters": sum(p.numel() for p in model.parameters()),
                 "phase0_final_loss": _final_loss(phase0) if phase0 else None,
-                "final_train_loss": _final_loss(trainer)}
+                "final_train_loss": _final_loss(trainer), "environment": describe()}
         atomic_write_json(Path(tmp) / "vkit_base.json", meta)
         (Path(tmp) / "README.md").write_text(model_card(meta), encoding="utf-8")
     return meta

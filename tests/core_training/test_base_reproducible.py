@@ -61,6 +61,8 @@ def test_micro_base_build_is_byte_identical_across_processes(tmp_path):
     a, b = builds
     assert json.loads((a / "tokenizer.json").read_text()) == json.loads((b / "tokenizer.json").read_text())
     assert _digest(a / "model.safetensors") == _digest(b / "model.safetensors")
+    env = json.loads((a / "vkit_base.json").read_text())["environment"]  # bytes are equal on one machine only
+    assert env["cpu_capability"] and env["torch"] == json.loads((b / "vkit_base.json").read_text())["environment"]["torch"]
 
 
 def test_a_resumed_build_reuses_the_tokenizer_it_started_with(tmp_path):

@@ -48,6 +48,9 @@ def test_micro_run_end_to_end(tmp_path):
         assert (out / stage / "config.json").is_file() and (out / stage / "vkit_stage.json").is_file()
     assert any((out / "tensorboard" / "sft").iterdir())
     assert "| sft |" in proc.stdout  # the stage table is printed
+    import torch  # every stage says where it ran (results differ across CPUs), and report.md shows it
+    assert {s["environment"]["torch"] for s in report["stages"]} == {torch.__version__}
+    assert "Measured on: " in (out / "report.md").read_text(encoding="utf-8")
 
 
 def _sft_steps(out: Path) -> list[int]:

@@ -1,0 +1,58 @@
+"""What a result was measured on: the CPU, its vector instruction set, and the stack's versions.
+
+Training on a CPU is deterministic on one machine, not across machines: PyTorch and its math libraries
+pick kernels by instruction set (AVX2, AVX-512, AMX) and round differently, and a few hundred training
+steps amplify that into different answers. Measured 2026-12-04 (docs/experiments/base_copy): the same
+`vkit base pretrain` on an AVX-512/AMX machine built a different base than the day before (copy check
+0.90 against 0.95), and the shipped base's gaokao sft passed 0.800 there against 0.817. So every stage
+record (``vkit_stage.json``, ``report.json``) and the base's ``vkit_base.json`` carry this description,
+and two results can be told apart before they are compared.
+
+>>> env = describe()
+>>> sorted(env) == sorted(FIELDS)
+True
+>>> env["torch"] == __import__("torch").__version__
+True
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+FIELDS = ("python", "torch", "transformers", "trl", "peft", "cpu", "cpu_capability", "accelerator")
+
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux), else ``platform.processor()``."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def describe() -> dict[str, str]:
+    """Versions, CPU model, the ISA PyTorch's CPU kernels dispatch to, and the accelerator if any."""
+    import peft
+    import torch
+    import transformers
+    import trl
+
+    accelerator = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "trl": trl.__version__, "peft": peft.__version__,
+            "cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "accelerator": accelerator}
+
+
+def summary(env: dict) -> str:
+    """One line for reports.
+
+    >>> summary({"cpu": "Xeon", "cpu_capability": "AVX512", "torch": "2.13.0", "trl": "1.16.0",
+    ...          "accelerator": "none"})
+    'Xeon (AVX512), torch 2.13.0, trl 1.16.0, accelerator none'
+    """
+    return (f"{env.get('cpu', '?')} ({env.get('cpu_capability', '?')}), torch {env.get('torch', '?')}, "
+            f"trl {env.get('trl', '?')}, accelerator {env.get('accelerator', '?')}")
