@@ -224,6 +224,20 @@ def _final_loss(trainer) -> float | None:
     return round(losses[-1], 4) if losses else None
 
 
+def _built_on(meta: dict) -> str:
+    """Where the base was built, from ``meta["environment"]`` (older metadata has none).
+
+    >>> _built_on({"environment": {"cpu": "Xeon", "cpu_capability": "AVX512", "torch": "2.13.0",
+    ...                            "trl": "1.16.0", "accelerator": "none"}})
+    'Xeon (AVX512), torch 2.13.0, trl 1.16.0, accelerator none'
+    >>> _built_on({})
+    'a CPU'
+    """
+    from core_training.environment import summary
+
+    return summary(meta["environment"]) if meta.get("environment") else "a CPU"
+
+
 def model_card(meta: dict) -> str:
     """The shipped base's model card (Hugging Face format)."""
     cfg, skills = meta["config"], meta["skills"]
@@ -237,7 +251,9 @@ tags: [vkit, qwen3_moe, tiny, synthetic]
 
 A {meta['parameters'] / 1e6:.1f}M-parameter Qwen3-MoE-architecture model ({cfg['num_layers']} layers, hidden
 {cfg['hidden_size']}, {cfg['num_experts']} experts, top-{cfg['experts_per_token']} routing, tied embeddings), pretrained
-from seed {cfg['seed']} by `vkit base pretrain` in {meta['build_seconds'] / 60:.1f} minutes on a 2-core CPU.
+from seed {cfg['seed']} by `vkit base pretrain` in {meta['build_seconds'] / 60:.1f} minutes on {_built_on(meta)}.
+A rebuild is byte-identical on the same CPU and PyTorch instruction set (`ATEN_CPU_CAPABILITY`), not
+across them: another CPU or ISA rounds differently and trains a different base.
 It is the embedded default that `vkit run` post-trains when no `--base` is given.
 
 ## Corpus and schedule

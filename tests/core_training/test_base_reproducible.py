@@ -63,6 +63,8 @@ def test_micro_base_build_is_byte_identical_across_processes(tmp_path):
     assert _digest(a / "model.safetensors") == _digest(b / "model.safetensors")
     env = json.loads((a / "vkit_base.json").read_text())["environment"]  # bytes are equal on one machine only
     assert env["cpu_capability"] and env["torch"] == json.loads((b / "vkit_base.json").read_text())["environment"]["torch"]
+    card = (a / "README.md").read_text()  # the model card names the machine it was built on
+    assert f"({env['cpu_capability']}), torch {env['torch']}" in card and "ATEN_CPU_CAPABILITY" in card
 
 
 def test_a_resumed_build_reuses_the_tokenizer_it_started_with(tmp_path):
