@@ -3,10 +3,12 @@
 Same tiny MoE (the shipped base unless --base), same data (gaokao unless --vertical), same batch size;
 each side runs in its own fresh process, one after the other. Prints tokens/s, seconds/step and the ratios.
 Sides: ``plain`` (TRL's defaults), ``plain-fp32`` (the same minus bf16 autocast and gradient
-checkpointing, which vkit turns off on CPU) and ``vkit`` (the stage recipe, compact LM head included).
+checkpointing, which vkit turns off on CPU), ``plain-bf16`` (only gradient checkpointing off: bf16
+autocast pays off on CPUs with bf16 matrix units such as AMX) and ``vkit`` (the stage recipe, compact LM
+head included). Each result names the CPU and the ISA PyTorch dispatches to.
 
     .venv/bin/python bench/bench_train.py --steps 20 [--base PATH] [--threads 2] [--vertical realestate]
-                                          [--stages sft,rlvr] [--sides plain,plain-fp32,vkit]
+                                          [--stages sft,rlvr] [--sides plain,plain-fp32,plain-bf16,vkit]
 
 Not a test: a measurement. Numbers depend on the machine; compare only within one run.
 """
@@ -36,12 +38,15 @@ def _context(stage: str, steps: int, base: str | None, out: Path, threads: int, 
                         run_dir=out)
 
 
-def _plain_trainer(stage: str, ctx, steps: int, out: Path, fp32: bool = False):
-    """The plain library path: the TRL trainer with its defaults, only batch/steps/lengths matched.
+# The plain sides: TRL's defaults, then with its two GPU-minded defaults turned off one at a time.
+# ``plain-fp32`` is what vkit sets on CPU, so vkit/plain-fp32 is what vkit adds beyond settings;
+# ``plain-bf16`` keeps bf16 autocast (fast where the CPU has bf16 matrix units, e.g. AMX).
+PLAIN_SIDES = {"plain": {}, "plain-fp32": {"bf16": False, "gradient_checkpointing": False},
+               "plain-bf16": {"gradient_checkpointing": False}}
 
-    ``fp32``: also turn off the two GPU-minded defaults (bf16 autocast, gradient checkpointing), as vkit
-    does on CPU, so that the remaining gap is what vkit adds beyond settings.
-    """
+
+def _plain_trainer(stage: str, ctx, steps: int, out: Path, side: str = "plain"):
+    """The plain library path: the TRL trainer with its defaults, only batch/steps/lengths matched."""
     import torch
     from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
@@ -52,8 +57,7 @@ def _plain_trainer(stage: str, ctx, steps: int, out: Path, fp32: bool = False):
     model, tok = load_causal_lm(ctx.input_path), load_tokenizer(ctx.input_path)
     common = dict(output_dir=str(out / "plain"), max_steps=steps, logging_steps=1, report_to=[], save_strategy="no",
                   use_cpu=not torch.cuda.is_available())  # the only change a CPU needs
-    if fp32:
-        common.update(bf16=False, gradient_checkpointing=False)
+    common.update(PLAIN_SIDES[side])
     if stage == "sft":
         c = ctx.cfg.sft
         args = SFTConfig(**common, per_device_train_batch_size=c.per_device_batch_size, max_length=c.max_length)
@@ -93,7 +97,7 @@ def measure(side: str, stage: str, steps: int, base: str | None, threads: int, v
         recipe(stage).train(ctx)
         trainer = ctx.extra["trainer"]
     else:
-        trainer = _plain_trainer(stage, ctx, steps, out, fp32=side == "plain-fp32")
+        trainer = _plain_trainer(stage, ctx, steps, out, side)
         trainer.add_callback(Clock())
         trainer.train()
     per_step = (stamps[-1] - stamps[0]) / max(len(stamps) - 1, 1)
@@ -110,9 +114,13 @@ def main() -> None:
     ap.add_argument("--stages", default="sft,rlvr")
     ap.add_argument("--vertical", default="gaokao")
     ap.add_argument("--sides", default="plain,plain-fp32,vkit",
-                    help="plain: TRL defaults; plain-fp32: TRL defaults minus bf16 and gradient checkpointing")
+                    help="plain: TRL defaults; plain-fp32: minus bf16 and gradient checkpointing; "
+                         "plain-bf16: minus gradient checkpointing only")
     ap.add_argument("--one", nargs=2, metavar=("SIDE", "STAGE"), help=argparse.SUPPRESS)
     a = ap.parse_args()
+    unknown = [s for s in a.sides.split(",") if s != "vkit" and s not in PLAIN_SIDES]
+    if unknown:
+        ap.error(f"--sides: unknown side(s) {unknown}; choose from vkit, {', '.join(PLAIN_SIDES)}")
     if a.one:
         print("RESULT " + json.dumps(measure(a.one[0], a.one[1], a.steps, a.base, a.threads, a.vertical)))
         return
@@ -127,9 +135,12 @@ def main() -> None:
             if not line:
                 sys.exit(f"{side} {stage} failed:\n{proc.stderr[-3000:]}")
             results[(side, stage)] = json.loads(line[0][7:])
-    print(f"{'stage':6s} {'side':6s} {'s/step':>8s} {'tokens/s':>10s}")
+    from core_training.environment import describe, summary
+
+    print(f"measured on {summary(describe())}, {a.threads} threads, {a.steps} steps, {a.vertical}")
+    print(f"{'stage':6s} {'side':10s} {'s/step':>8s} {'tokens/s':>10s}")
     for (side, stage), r in results.items():
-        print(f"{stage:6s} {side:6s} {r['s_per_step']:8.3f} {r['tokens_per_s']:10.0f}")
+        print(f"{stage:6s} {side:10s} {r['s_per_step']:8.3f} {r['tokens_per_s']:10.0f}")
     for stage in a.stages.split(","):
         v = results.get(("vkit", stage))
         for side in [s for s in a.sides.split(",") if s != "vkit"]:
