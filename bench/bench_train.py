@@ -91,7 +91,10 @@ def measure(side: str, stage: str, steps: int, base: str | None, threads: int, v
             stamps.append(time.perf_counter())
 
     if side == "vkit":
+        from core_training.allocator import tune_malloc
         from core_training.recipes import recipe
+
+        tune_malloc()  # as the vkit command does at start
 
         ctx.extra["callbacks"] = [Clock()]
         recipe(stage).train(ctx)

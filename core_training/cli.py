@@ -176,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     from core_training.modeling import BaseNotFoundError
     from core_training.registry import RegistryError, UnknownVerticalError
 
+    from core_training.allocator import tune_malloc
+
+    tune_malloc()  # speed only: CPU training reuses its large buffers instead of faulting fresh pages
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     bad = [x for x in extra if "=" not in x or x.startswith("-") or not hasattr(args, "overrides")]
