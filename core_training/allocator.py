@@ -13,7 +13,7 @@ tuned, with byte-identical checkpoints; ``bench/bench_train.py``: sft 1.16-1.21 
 rlvr 2.70 -> 2.64 s/step (generation allocates little).
 
 Set ``VKIT_TUNE_MALLOC=0`` to leave the allocator alone. On other C libraries (musl, macOS, Windows)
-:func:`tune_malloc` does nothing and says so.
+:func:`tune_malloc` does nothing and returns False.
 
 >>> tune_malloc(enabled=False)
 False

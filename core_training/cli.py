@@ -171,12 +171,11 @@ def _skip_plugin(what: str, err: Exception) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from core_training.allocator import tune_malloc
     from core_training.config import ConfigError
     from core_training.contract import DataError
     from core_training.modeling import BaseNotFoundError
     from core_training.registry import RegistryError, UnknownVerticalError
-
-    from core_training.allocator import tune_malloc
 
     tune_malloc()  # speed only: CPU training reuses its large buffers instead of faulting fresh pages
     parser = build_parser()
