@@ -181,28 +181,15 @@ def round_prompts(store, vertical, n: int) -> list:
 
 def sample(model, tokenizer, conversations: Sequence[list], n: int, max_new_tokens: int, temperature: float,
            seed: int, batch_size: int = 16) -> list[list[str]]:
-    """``n`` sampled answers (temperature > 0) to each conversation."""
+    """``n`` sampled answers (temperature > 0) to each conversation, as GRPO samples them (no top-k/top-p cut)."""
     import torch
 
-    from core_training.generation import chunks
+    from core_training.generation import generate
 
     torch.manual_seed(seed)
-    model.eval()
-    side, tokenizer.padding_side = tokenizer.padding_side, "left"
-    out: list[list[str]] = []
-    try:
-        for batch in chunks(conversations, batch_size):
-            prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in batch]
-            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-            with torch.no_grad():
-                ids = model.generate(**enc, do_sample=True, temperature=temperature, top_p=1.0,
-                                     num_return_sequences=n, max_new_tokens=max_new_tokens,
-                                     pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-            texts = tokenizer.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-            out += [[t.strip() for t in texts[i : i + n]] for i in range(0, len(texts), n)]
-    finally:
-        tokenizer.padding_side = side
-    return out
+    flat = generate(model, tokenizer, conversations, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                    temperature=temperature, num_samples=n)
+    return [flat[i : i + n] for i in range(0, len(flat), n)]
 
 
 def sample_pairs(model_path: Path, vertical, examples: Sequence, cfg, temperature: float, seed: int) -> list[dict]:

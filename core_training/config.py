@@ -413,6 +413,30 @@ class TrainStageConfig:
 
 
 @dataclass
+class RewardStageConfig(TrainStageConfig):
+    """The rm stage: the preference pairs, plus (``on_policy_prompts`` > 0) one round of on-policy pairs.
+
+    Before training, the policy the stage starts from answers ``on_policy_prompts`` RL prompts
+    ``on_policy_samples`` times each (sampled at ``on_policy_temperature``, up to
+    ``rlhf.max_completion_length`` tokens), the simulated panel orders every pair of different answers
+    (:mod:`core_training.onpolicy`), and the pairs join the training set; the pairs of
+    ``on_policy_held_out`` of the prompts are held out to measure ``rm/on_policy_accuracy``.
+    """
+
+    on_policy_prompts: int = 0
+    on_policy_samples: int = 4
+    on_policy_temperature: float = 1.0
+    on_policy_held_out: float = 0.2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require(self.on_policy_prompts >= 0, "on_policy_prompts: must be >= 0")
+        _require(self.on_policy_samples >= 2, "on_policy_samples: a pair needs >= 2 answers per prompt")
+        _require(self.on_policy_temperature > 0, "on_policy_temperature: must be > 0")
+        _require(0.0 <= self.on_policy_held_out < 1.0, "on_policy_held_out: must be in [0, 1)")
+
+
+@dataclass
 class RLStageConfig:
     """One GRPO stage (rlvr, rlhf); ``rule_weight`` and ``rm_weight`` weigh the two reward sources."""
 
@@ -490,7 +514,7 @@ class RunConfig:
     cpt: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=20, learning_rate=5e-4))
     sft: TrainStageConfig = field(
         default_factory=lambda: TrainStageConfig(max_steps=180, learning_rate=1e-3, logging_steps=20))
-    rm: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=40, learning_rate=3e-4))
+    rm: RewardStageConfig = field(default_factory=lambda: RewardStageConfig(max_steps=40, learning_rate=3e-4))
     dpo: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=40, learning_rate=5e-6))
     rlvr: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=15, learning_rate=5e-6))
     rlhf: RLHFStageConfig = field(

@@ -45,8 +45,9 @@ def _fingerprint(rows: list) -> str:
     return config_hash(rows)[:16]
 
 
-def render_card(vertical: Vertical, name: str, rows: list, splits: dict[str, int]) -> str:
-    notes = dict(getattr(vertical, "dataset_notes", {}) or {})
+def render_card(vertical: Vertical, name: str, rows: list, splits: dict[str, int], notes: dict | None = None) -> str:
+    """The card's Markdown; ``notes`` (provenance, splits, ...) override the vertical's ``dataset_notes``."""
+    notes = {**(getattr(vertical, "dataset_notes", {}) or {}), **(notes or {})}
     size = sum(v for k, v in splits.items() if k != "edges")
     bucket = "n<1K" if size < 1000 else "1K<n<10K" if size < 10_000 else "10K<n<100K"
     schema = "\n".join(f"- `{k}`: {t}" for k, t in schema_of(rows).items())

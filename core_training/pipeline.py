@@ -80,15 +80,23 @@ def samples_of(run_dir: Path, stage: str) -> dict[str, list[str]]:
 
 
 def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunConfig, run_dir: Path,
-                   prev_policy: str | None) -> tuple[dict, dict[str, list[str]]]:
-    """The metrics a stage reports: rule pass rates per mode, perplexity, RM accuracy, judge win rate."""
+                   prev_policy: str | None, extra: dict | None = None) -> tuple[dict, dict[str, list[str]]]:
+    """The metrics a stage reports: rule pass rates per mode, perplexity, RM accuracy, judge win rate.
+
+    ``extra`` is what the stage's recipe left in ``StageContext.extra`` (the rm stage's held-out
+    on-policy pairs).
+    """
     from core_training.data import split_pairs
     from core_training.evaluate import evaluate_policy, perplexity, reward_model_accuracy
     from core_training.judge import make_judge, rate_of, sign_test_p, verdict_counts
 
     if stage == "rm":
         _, held_out = split_pairs(vertical.load_preferences())
-        return {"rm/accuracy": reward_model_accuracy(model, tokenizer, vertical, held_out)}, {}
+        metrics = {"rm/accuracy": reward_model_accuracy(model, tokenizer, vertical, held_out)}
+        on_policy = (extra or {}).get("on_policy_held_out")
+        if on_policy:
+            metrics["rm/on_policy_accuracy"] = reward_model_accuracy(model, tokenizer, vertical, on_policy)
+        return metrics, {}
     examples = eval_examples(vertical, cfg)
     metrics, samples = evaluate_policy(model, tokenizer, vertical, examples, cfg.eval.modes,
                                        cfg.eval.max_new_tokens, cfg.eval.batch_size)
@@ -104,9 +112,12 @@ def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunCon
 
 
 def write_stage(stage_dir: Path, record: StageRecord, samples: dict[str, list[str]], examples, model, tokenizer,
-                save_checkpoint: bool) -> None:
-    """Write one finished stage (checkpoint, samples, record) into place with a single rename."""
+                save_checkpoint: bool, artifacts: dict[str, str] | None = None) -> None:
+    """Write one finished stage (checkpoint, samples, ``artifacts`` as name -> text, record) into place
+    with a single rename."""
     with atomic_dir(stage_dir) as tmp:
+        for name, text in (artifacts or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
         if save_checkpoint:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
@@ -123,7 +134,7 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
     from core_training.recipes import recipe
     from core_training.stage import StageContext
 
-    started = time.time()
+    started, extra = time.time(), {}
     if stage == "base":
         model, tokenizer = open_policy(policy_path, cfg)
     else:
@@ -131,10 +142,12 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
                            work_dir=run_dir / ".work" / f"{stage}-{key}", run_dir=run_dir, reward_model_path=rm_path,
                            preferences=preferences)
         model, tokenizer = recipe(stage).train(ctx)
-    metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy)
+        extra = ctx.extra
+    metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy, extra)
     checkpoint = str(policy_path) if stage == "base" else str(run_dir / stage)
     record = StageRecord(stage, key, time.time() - started, metrics, checkpoint, environment=describe())
-    write_stage(run_dir / stage, record, samples, eval_examples(vertical, cfg), model, tokenizer, stage != "base")
+    write_stage(run_dir / stage, record, samples, eval_examples(vertical, cfg), model, tokenizer, stage != "base",
+                extra.get("artifacts"))
     return record
 
 

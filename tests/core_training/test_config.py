@@ -224,6 +224,20 @@ def test_stage_field_validation_names_the_stage():
         resolve_run_config(cli_overrides=["rlhf.num_generations=1"])
 
 
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("rm.on_policy_samples=1", r"rm\.on_policy_samples: a pair needs >= 2 answers"),
+        ("rm.on_policy_prompts=-1", r"rm\.on_policy_prompts: must be >= 0"),
+        ("rm.on_policy_held_out=1.0", r"rm\.on_policy_held_out: must be in \[0, 1\)"),
+        ("rm.on_policy_temperature=0", r"rm\.on_policy_temperature: must be > 0"),
+    ],
+)
+def test_on_policy_round_settings_are_checked(override, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        resolve_run_config(cli_overrides=[override])
+
+
 def test_micro_preset_shrinks_every_stage():
     cfg = resolve_run_config(preset="micro")
     for stage in ("cpt", "sft", "rm", "dpo", "rlvr", "rlhf"):

@@ -23,7 +23,8 @@ def _vkit(*args: str) -> list[str]:
 
 def test_micro_run_end_to_end(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.run(_vkit("run", "gaokao", "--preset", "micro", "--output", str(out), "threads=1"),
+    proc = subprocess.run(_vkit("run", "gaokao", "--preset", "micro", "--output", str(out), "threads=1",
+                                "rm.on_policy_prompts=5", "rm.on_policy_samples=3"),
                           capture_output=True, text=True, env=ENV, timeout=800)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
@@ -42,6 +43,10 @@ def test_micro_run_end_to_end(tmp_path):
     assert rlhf["judge_win_rate_vs_previous"] == pytest.approx((counts[0] + 0.5 * counts[2]) / n_eval)
     assert 0.0 < rlhf["judge/sign_test_p_vs_previous"] <= 1.0
     assert "rm/accuracy" in by_stage["rm"]
+    pairs = [json.loads(line) for line in (out / "rm" / "on_policy_pairs.jsonl").read_text().splitlines()]
+    assert pairs and (out / "rm" / "on_policy_pairs.md").is_file()  # the on-policy round's pairs and their card
+    held_out = any(pair["split"] == "held_out" for pair in pairs)
+    assert ("rm/on_policy_accuracy" in by_stage["rm"]) == held_out
     for name in ("report.md", "report.png", "metrics.jsonl", "config.json"):
         assert (out / name).is_file(), name
     for stage in ("cpt", "sft", "rlvr", "rm", "rlhf"):

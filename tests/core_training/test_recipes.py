@@ -3,10 +3,13 @@ parameters change, the metrics (loss, MoE load, per-rule rewards) are logged."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from core_training.config import resolve_run_config
+from core_training.data import split_pairs
 from core_training.modeling import is_router_parameter, load_causal_lm
 from core_training.recipes import recipe
 from core_training.stage import StageContext
@@ -153,3 +156,33 @@ def test_sft_group_by_length_reaches_the_trainer(grouped, toy, tiny_base, tmp_pa
     recipe("sft").train(ctx)
     sampler = ctx.extra["trainer"].get_train_dataloader().batch_sampler.sampler  # accelerate's BatchSampler wraps it
     assert isinstance(sampler, LengthGroupedSampler) == grouped
+
+
+def test_reward_model_on_policy_round(toy, tiny_base, tmp_path, monkeypatch):
+    """The rm stage samples the policy, the panel orders the answers, the pairs train the RM and are cached."""
+    from core_training import onpolicy
+    from core_training.recipes import reward_model
+
+    ctx = _ctx("rm", toy, tiny_base, tmp_path)
+    ctx.cfg.rm.on_policy_prompts, ctx.cfg.rm.on_policy_samples, ctx.cfg.rm.on_policy_held_out = 6, 3, 0.5
+    recipe("rm").train(ctx)
+    rows = [json.loads(line) for line in (ctx.work_dir / reward_model.ON_POLICY_FILE).read_text().splitlines()]
+    train = [r for r in rows if r["split"] == "train"]
+    held_out = ctx.extra["on_policy_held_out"]
+    assert train and held_out and len(train) + len(held_out) == len(rows)
+    assert not {r["prompt_id"] for r in train} & {r["prompt_id"] for r in held_out}  # split by prompt
+    rl_ids = {ex["id"]: ex for ex in toy.load_rl_prompts()}
+    prefer = onpolicy.panel_prefer(toy)
+    for row in rows:
+        assert row["chosen"] != row["rejected"] and row["prompt_id"] in rl_ids
+        assert prefer(row["chosen"], row["rejected"], rl_ids[row["prompt_id"]]) == "a"
+    static, _ = split_pairs(toy.load_preferences())
+    assert len(ctx.extra["trainer"].train_dataset) == len(static) + len(train)
+    assert ctx.extra["artifacts"][reward_model.ON_POLICY_FILE].count("\n") == len(rows)
+    assert f"rows: {len(rows)}" in ctx.extra["artifacts"]["on_policy_pairs.md"]
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("a resumed rm stage must reuse the cached pairs")
+
+    monkeypatch.setattr(onpolicy, "on_policy_pairs", no_sampling)
+    assert reward_model.on_policy_round(ctx) == train
