@@ -77,12 +77,19 @@ def _tokens(trainer) -> float:
 
 
 def measure(side: str, stage: str, steps: int, base: str | None, threads: int, vertical: str = "gaokao") -> dict:
-    """Run one side in this process; returns seconds/step (after a warm-up step) and tokens/s."""
+    """Run one side in this process; returns seconds/step (after a warm-up step) and tokens/s.
+
+    The side's checkpoints and logs go to a temporary directory that is removed afterwards.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"bench-{side}-{stage}-") as out:
+        return _measure(side, stage, steps, base, threads, vertical, Path(out))
+
+
+def _measure(side: str, stage: str, steps: int, base: str | None, threads: int, vertical: str, out: Path) -> dict:
     import torch
     from transformers import TrainerCallback
 
     torch.set_num_threads(threads)
-    out = Path(tempfile.mkdtemp(prefix=f"bench-{side}-{stage}-"))
     ctx = _context(stage, steps, base, out, threads, vertical)
     stamps: list[float] = []
 
