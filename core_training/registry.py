@@ -7,7 +7,9 @@ imported only when asked for; outside packages register the same way through an 
     legal = "vkit_legal:VERTICAL"
 
 An entry point may not reuse the name of an in-repo vertical or of another entry point: the clash is
-an error rather than a silent override. ``get_vertical`` also takes a ``"module:attr"`` target.
+an error rather than a silent override, for that name only (``get_vertical`` of it raises
+:class:`RegistryError` naming every claimant; the other verticals still load, and ``vkit verticals``
+lists the clash as broken). ``get_vertical`` also takes a ``"module:attr"`` target.
 
 >>> "gaokao" in IN_REPO
 True
@@ -77,24 +79,36 @@ def _entry_point_infos() -> list[VerticalInfo]:
     return infos
 
 
-def _all_infos() -> dict[str, VerticalInfo]:
-    """Every registration, in-repo first; a name claimed twice (with different targets) raises."""
-    infos = {name: VerticalInfo(name, "in-repo", target) for name, target in IN_REPO.items()}
+def _claims() -> dict[str, list[VerticalInfo]]:
+    """Every registration by name, in-repo first; an in-repo one whose module is absent claims nothing,
+    and the same target registered twice counts once."""
+    claims = {name: [VerticalInfo(name, "in-repo", target)] for name, target in IN_REPO.items()
+              if _module_exists(target)}
     for info in _entry_point_infos():
-        known = infos.get(info.name)
-        if known is not None and known.target != info.target:
-            raise RegistryError(
-                f"vertical name {info.name!r} is claimed twice: {known.source} ({known.target}) and "
-                f"{info.source} ({info.target}); rename one of them"
-            )
-        infos.setdefault(info.name, info)
-    return infos
+        known = claims.setdefault(info.name, [])
+        if all(k.target != info.target for k in known):
+            known.append(info)
+    return claims
+
+
+def clash_message(claims: list[VerticalInfo]) -> str | None:
+    """Why a name with several claimants cannot be loaded, or None for a single claim.
+
+    >>> clash_message([VerticalInfo("legal", "entry point a", "a:V"), VerticalInfo("legal", "entry point b", "b:V")])
+    "vertical name 'legal' is claimed twice: entry point a (a:V) and entry point b (b:V); rename one of them"
+    """
+    if len(claims) < 2:
+        return None
+    named = [f"{c.source} ({c.target})" for c in claims]
+    times = "twice" if len(claims) == 2 else f"{len(claims)} times"
+    rename = "one of them" if len(claims) == 2 else "all but one"
+    listing = f"{', '.join(named[:-1])} and {named[-1]}"
+    return f"vertical name {claims[0].name!r} is claimed {times}: {listing}; rename {rename}"
 
 
 def list_verticals() -> list[VerticalInfo]:
-    """All available verticals, sorted by name; in-repo entries whose module is absent are left out."""
-    infos = _all_infos().values()
-    return sorted((i for i in infos if i.source != "in-repo" or _module_exists(i.target)), key=lambda i: i.name)
+    """All available verticals, sorted by name (a clashing name once, as its first claimant)."""
+    return sorted((known[0] for known in _claims().values()), key=lambda i: i.name)
 
 
 @dataclass(frozen=True)
@@ -126,8 +140,8 @@ def load_verticals() -> list[LoadResult]:
     """Try to load every registered vertical (sorted by name), keeping the failures.
 
     One broken registration (a third-party entry point whose module fails to import, a target that
-    is not a Vertical...) does not hide the others: its :class:`LoadResult` carries the exception.
-    A name clash between registrations still raises :class:`RegistryError`.
+    is not a Vertical, a name two packages claim...) does not hide the others: its
+    :class:`LoadResult` carries the exception.
     """
     results = []
     for info in list_verticals():
@@ -158,15 +172,19 @@ def load_target(target: str) -> Any:
 def _resolve(name: str) -> VerticalInfo:
     if ":" in name:
         return VerticalInfo(name.partition(":")[2], "target", name)
-    available = {i.name: i for i in list_verticals()}
-    if name in available:
-        return available[name]
+    claims = _claims()
+    if name in claims:
+        clash = clash_message(claims[name])
+        if clash:
+            raise RegistryError(clash)
+        return claims[name][0]
     if name in IN_REPO:
         module = IN_REPO[name].partition(":")[0]
         raise UnknownVerticalError(f"in-repo vertical {name!r} is not present: no module {module!r}")
-    close = difflib.get_close_matches(name, _all_infos(), n=3, cutoff=0.5)
+    available = sorted(claims)
+    close = difflib.get_close_matches(name, list(dict.fromkeys([*available, *IN_REPO])), n=3, cutoff=0.5)
     hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-    listed = ", ".join(sorted(available)) or "none"
+    listed = ", ".join(available) or "none"
     raise UnknownVerticalError(f"unknown vertical {name!r}{hint}; available: {listed}")
 
 
@@ -175,7 +193,7 @@ def get_vertical(name: str) -> Vertical:
 
     Raises:
         UnknownVerticalError: (a KeyError) no such vertical; the message suggests close names.
-        RegistryError: an entry point clashes with another registration.
+        RegistryError: ``name`` is claimed by more than one registration.
         TypeError: the target is not a ``Vertical`` instance.
         ValueError: the vertical's own ``name`` differs from the name it is registered under.
     """

@@ -68,10 +68,29 @@ def test_missing_in_repo_module_is_reported(fake_world):
         get_vertical("ghost")
 
 
-def test_entry_point_clash_with_in_repo_is_an_error(fake_world):
+def test_entry_point_clash_with_in_repo_is_an_error_for_that_name_only(fake_world):
     fake_world.append(FakeEntryPoint("toy", "other_pkg:VERTICAL", types.SimpleNamespace(name="vkit-toy2")))
     with pytest.raises(RegistryError, match="'toy' is claimed twice: in-repo .* and entry point vkit-toy2"):
-        list_verticals()
+        get_vertical("toy")
+    assert get_vertical("legal").name == "legal"  # one package's clash does not take the others down
+    assert [i.name for i in list_verticals()] == ["legal", "toy"]
+
+
+def test_a_name_claimed_three_times_names_every_claimant(fake_world):
+    for dist in ("vkit-legal2", "vkit-legal3"):
+        fake_world.append(FakeEntryPoint("legal", f"{dist.replace('-', '_')}:LEGAL", types.SimpleNamespace(name=dist)))
+    with pytest.raises(RegistryError) as err:
+        get_vertical("legal")
+    assert str(err.value) == (
+        "vertical name 'legal' is claimed 3 times: entry point vkit-legal (fake_verticals_mod:LEGAL), "
+        "entry point vkit-legal2 (vkit_legal2:LEGAL) and entry point vkit-legal3 (vkit_legal3:LEGAL); "
+        "rename all but one")
+
+
+def test_an_absent_in_repo_vertical_claims_nothing(fake_world, monkeypatch, toy_vertical):
+    monkeypatch.setattr(sys.modules["fake_verticals_mod"], "GHOST", replace(toy_vertical, name="ghost"), raising=False)
+    fake_world.append(FakeEntryPoint("ghost", "fake_verticals_mod:GHOST", types.SimpleNamespace(name="vkit-ghost")))
+    assert get_vertical("ghost").name == "ghost"  # in-repo 'ghost' is not installed, so the entry point is no clash
 
 
 def test_entry_point_clash_between_distributions_is_an_error(fake_world):
@@ -147,6 +166,20 @@ def test_vkit_verticals_lists_the_others_and_shows_the_broken_one(fake_world, mo
     assert any(line.startswith("legal") for line in lines) and any(line.startswith("toy") for line in lines)
     assert "1 of 3 verticals failed to load: broken" in err
     assert main(["verticals", "--strict"]) == 1
+
+
+def test_vkit_verticals_lists_a_clash_as_broken_and_the_rest(fake_world, monkeypatch, capsys):
+    from core_training import cli
+    from core_training.cli import main
+
+    monkeypatch.setattr(cli, "_command_plugins", list)
+    fake_world.append(FakeEntryPoint("toy", "other_pkg:VERTICAL", types.SimpleNamespace(name="vkit-toy2")))
+    assert main(["verticals"]) == 0
+    out, err = capsys.readouterr()
+    toy = next(line for line in out.splitlines() if line.startswith("toy"))
+    assert "BROKEN" in toy and "RegistryError: vertical name 'toy' is claimed twice" in out
+    assert any(line.startswith("legal") and "BROKEN" not in line for line in out.splitlines())
+    assert "1 of 2 verticals failed to load: toy" in err
 
 
 def test_vkit_verticals_strict_passes_when_all_load(fake_world, monkeypatch, capsys):
