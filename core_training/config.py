@@ -413,14 +413,14 @@ class TrainStageConfig:
 
 
 @dataclass
-class RewardStageConfig(TrainStageConfig):
-    """The rm stage: the preference pairs, plus (``on_policy_prompts`` > 0) one round of on-policy pairs.
+class PreferenceStageConfig(TrainStageConfig):
+    """The rm and dpo stages: the preference pairs, plus (``on_policy_prompts`` > 0) one on-policy round.
 
     Before training, the policy the stage starts from answers ``on_policy_prompts`` RL prompts
     ``on_policy_samples`` times each (sampled at ``on_policy_temperature``, up to
     ``rlhf.max_completion_length`` tokens), the simulated panel orders every pair of different answers
-    (:mod:`core_training.onpolicy`), and the pairs join the training set; the pairs of
-    ``on_policy_held_out`` of the prompts are held out to measure ``rm/on_policy_accuracy``.
+    (:mod:`core_training.onpolicy`), and the pairs join the training set. The pairs of
+    ``on_policy_held_out`` of the prompts are held out (rm: they measure ``rm/on_policy_accuracy``).
     """
 
     on_policy_prompts: int = 0
@@ -514,8 +514,9 @@ class RunConfig:
     cpt: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=20, learning_rate=5e-4))
     sft: TrainStageConfig = field(
         default_factory=lambda: TrainStageConfig(max_steps=180, learning_rate=1e-3, logging_steps=20))
-    rm: RewardStageConfig = field(default_factory=lambda: RewardStageConfig(max_steps=40, learning_rate=3e-4))
-    dpo: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=40, learning_rate=5e-6))
+    rm: PreferenceStageConfig = field(default_factory=lambda: PreferenceStageConfig(max_steps=40, learning_rate=3e-4))
+    dpo: PreferenceStageConfig = field(
+        default_factory=lambda: PreferenceStageConfig(max_steps=40, learning_rate=5e-6, on_policy_held_out=0.0))
     rlvr: RLStageConfig = field(default_factory=lambda: RLStageConfig(max_steps=15, learning_rate=5e-6))
     rlhf: RLHFStageConfig = field(
         default_factory=lambda: RLHFStageConfig(max_steps=20, learning_rate=2e-5, rule_weight=2.0, rm_weight=2.0))

@@ -1,17 +1,20 @@
 """DPO: TRL ``DPOTrainer`` on the same preference pairs, the direct alternative to ``rm`` + ``rlhf``.
 The reference model is loaded from the input checkpoint by path (or, with LoRA, is the base with the
-adapter disabled)."""
+adapter disabled). With ``dpo.on_policy_prompts`` > 0, pairs of the policy's own answers ordered by the
+simulated panel join the training set (:func:`core_training.onpolicy.on_policy_round`)."""
 
 from trl import DPOConfig, DPOTrainer
 
 from core_training.data import preference_dataset, split_pairs
 from core_training.modeling import load_causal_lm
+from core_training.onpolicy import on_policy_round
 from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
 
 
 def train(ctx: StageContext):
     c = ctx.cfg.dpo
     pairs, _held_out = split_pairs(ctx.preferences or ctx.vertical.load_preferences())
+    pairs += on_policy_round(ctx)
     model, tokenizer, peft = load_policy(ctx, aux_loss=False, freeze=True)
     ref = None if peft else load_causal_lm(ctx.input_path, ctx.cfg.model.dtype)
     args = DPOConfig(**trainer_kwargs(ctx, c), max_length=c.max_length)
