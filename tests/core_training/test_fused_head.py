@@ -71,3 +71,38 @@ def test_patch_is_scoped_and_missing_name_is_a_no_op(monkeypatch):
     monkeypatch.delattr(trl_utils, "_use_triton")
     with compact_fused_head() as applied:
         assert applied is False
+
+
+@pytest.mark.parametrize("chunk_size", [3584, 1000])  # one vocabulary tile, and several with a ragged last one
+def test_row_blocked_tiles_change_no_bit(chunk_size, monkeypatch):
+    """TRL's fused log-prob kernel with its tile folds run in row blocks: every output and gradient is the same
+    tensor, bit for bit, including across a token-chunk boundary (4100 rows > TRL's 4096) and a ragged block."""
+    import trl.kernels.chunked_logprob as kernel
+
+    from core_training.fused_head import ROW_BLOCK, row_blocked_tiles
+
+    torch.manual_seed(0)
+    hidden, weight = torch.randn(4100, 64), torch.randn(3584, 64) * 0.1
+    targets = torch.randint(0, 3584, (4100,))
+
+    def run():
+        h, w = hidden.clone().requires_grad_(), weight.clone().requires_grad_()
+        logprobs, entropy, _, mean_logits, is_top1 = trl_utils._ChunkedLogProbFunction.apply(
+            h, w, None, targets, 0.7, chunk_size, None, 1.0, ("entropy", "mean_logits", "is_top1"))
+        (0.01 * entropy.sum() - logprobs.sum()).backward()
+        return logprobs, entropy, mean_logits, is_top1, h.grad, w.grad
+
+    plain = run()
+    blocks: list[int] = []
+    original = kernel._backward_tile
+
+    def spy(tile, *args, **kwargs):
+        blocks.append(tile.shape[0])
+        return original(tile, *args, **kwargs)
+
+    monkeypatch.setattr(kernel, "_backward_tile", spy)
+    with row_blocked_tiles() as applied:
+        blocked = run()
+    assert applied and blocks and max(blocks) == ROW_BLOCK and sum(blocks) == 4100 * -(-3584 // chunk_size)
+    for a, b in zip(plain, blocked):
+        assert torch.equal(a, b)
