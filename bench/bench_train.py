@@ -5,7 +5,7 @@ each side runs in its own fresh process, one after the other. Prints tokens/s, s
 Sides: ``plain`` (TRL's defaults), ``plain-fp32`` (the same minus bf16 autocast and gradient
 checkpointing, which vkit turns off on CPU), ``plain-bf16`` (only gradient checkpointing off: bf16
 autocast pays off on CPUs with bf16 matrix units such as AMX) and ``vkit`` (the stage recipe, compact LM
-head included). Each result names the CPU and the ISA PyTorch dispatches to.
+head and row-blocked tile folds included). Each result names the CPU and the ISA PyTorch dispatches to.
 
     .venv/bin/python bench/bench_train.py --steps 20 [--base PATH] [--threads 2] [--vertical realestate]
                                           [--stages sft,rlvr] [--sides plain,plain-fp32,plain-bf16,vkit]

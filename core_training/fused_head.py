@@ -64,11 +64,13 @@ def compact_fused_head() -> Iterator[bool]:
 
 
 def _by_rows(fold, rows: int):
-    """``fold`` applied to ``rows`` rows of the tile at a time; every tensor argument with one entry per
+    """``fold`` applied to ``rows`` rows of a CPU tile at a time; every tensor argument with one entry per
     tile row (targets, running statistics, gradients) is sliced alongside, everything else passed as is."""
     import torch
 
     def blocked(tile, *args, **kwargs):
+        if tile.device.type != "cpu":  # an accelerator without Triton: blocks would only add kernel launches
+            return fold(tile, *args, **kwargs)
         n = tile.shape[0]
         for start in range(0, n, rows):
             end = min(start + rows, n)
