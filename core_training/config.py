@@ -473,13 +473,23 @@ class RLHFStageConfig(RLStageConfig):
 
 @dataclass
 class EvalConfig:
-    """Held-out evaluation."""
+    """Held-out evaluation.
+
+    ``judge_samples`` > 0 adds a second judge comparison after rlhf/dpo: that many answers per eval item
+    sampled (temperature 1) from the new policy and from the previous one, judged pair by pair
+    (``judge_sampled/...`` metrics). It compares the two policies' distributions rather than their greedy
+    answers, which mostly tie; it costs two sampling passes over the eval set.
+    """
 
     max_items: int = 64
     max_new_tokens: int = 256
     batch_size: int = 32
     modes: list[str] = field(default_factory=lambda: ["closed_book", "grounded"])
     judge_seed: int = 1234
+    judge_samples: int = 0
+
+    def __post_init__(self) -> None:
+        _require(self.judge_samples >= 0, "judge_samples: must be >= 0")
 
 
 def validate_stages(stages: Sequence[str]) -> None:

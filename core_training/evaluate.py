@@ -97,3 +97,21 @@ def reward_model_accuracy(model, tokenizer, vertical: Vertical, pairs: Sequence[
     finally:
         tokenizer.padding_side = side
     return sum(c > r for c, r in zip(chosen, rejected)) / max(len(pairs), 1)
+
+
+def sampled_judge_counts(judge, vertical: Vertical, examples: Sequence[Example], new, old, samples: int,
+                         max_new_tokens: int = 256, batch_size: int = 32, seed: int = 0) -> dict[str, int]:
+    """The judge's wins, losses and ties of ``new`` over ``old`` (each a ``(model, tokenizer)`` pair) on
+    ``samples`` grounded answers per example sampled at temperature 1, the i-th sample of one policy
+    against the i-th of the other, each policy sampled from the same torch seed."""
+    import torch
+
+    from core_training.judge import verdict_counts
+
+    convs = [prompt_messages(vertical, ex, "grounded") for ex in examples]
+    answers = []
+    for model, tokenizer in (new, old):
+        torch.manual_seed(seed)
+        answers.append(generate(model, tokenizer, convs, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                temperature=1.0, num_samples=samples))
+    return verdict_counts(judge, answers[0], answers[1], [ex for ex in examples for _ in range(samples)])

@@ -108,7 +108,22 @@ def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunCon
         metrics["judge_win_rate_vs_previous"] = rate_of(counts)
         metrics.update({f"judge/{k}_vs_previous": v for k, v in counts.items()})
         metrics["judge/sign_test_p_vs_previous"] = sign_test_p(counts)
+        if cfg.eval.judge_samples:
+            previous = Path(load_json(run_dir / prev_policy / STAGE_FILE)["checkpoint"])  # the base's is its path
+            metrics.update(sampled_judge(judge, model, tokenizer, vertical, cfg, previous, examples))
     return metrics, samples
+
+
+def sampled_judge(judge, model, tokenizer, vertical: Vertical, cfg: RunConfig, previous: Path, examples) -> dict:
+    """``judge_sampled/...``: the judge on ``eval.judge_samples`` sampled answers per item from each policy."""
+    from core_training.evaluate import sampled_judge_counts
+    from core_training.judge import rate_of, sign_test_p
+
+    counts = sampled_judge_counts(judge, vertical, examples, (model, tokenizer), open_policy(previous, cfg),
+                                  cfg.eval.judge_samples, cfg.eval.max_new_tokens, cfg.eval.batch_size, cfg.seed)
+    return {"judge_sampled/win_rate_vs_previous": rate_of(counts),
+            **{f"judge_sampled/{k}_vs_previous": v for k, v in counts.items()},
+            "judge_sampled/sign_test_p_vs_previous": sign_test_p(counts)}
 
 
 def write_stage(stage_dir: Path, record: StageRecord, samples: dict[str, list[str]], examples, model, tokenizer,

@@ -231,6 +231,7 @@ def test_stage_field_validation_names_the_stage():
         ("rm.on_policy_prompts=-1", r"rm\.on_policy_prompts: must be >= 0"),
         ("rm.on_policy_held_out=1.0", r"rm\.on_policy_held_out: must be in \[0, 1\)"),
         ("rm.on_policy_temperature=0", r"rm\.on_policy_temperature: must be > 0"),
+        ("eval.judge_samples=-1", r"eval\.judge_samples: must be >= 0"),
     ],
 )
 def test_on_policy_round_settings_are_checked(override, fragment):

@@ -24,7 +24,7 @@ def _vkit(*args: str) -> list[str]:
 def test_micro_run_end_to_end(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(_vkit("run", "gaokao", "--preset", "micro", "--output", str(out), "threads=1",
-                                "rm.on_policy_prompts=5", "rm.on_policy_samples=3"),
+                                "rm.on_policy_prompts=5", "rm.on_policy_samples=3", "eval.judge_samples=2"),
                           capture_output=True, text=True, env=ENV, timeout=800)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
@@ -42,6 +42,9 @@ def test_micro_run_end_to_end(tmp_path):
     assert sum(counts) == n_eval > 0
     assert rlhf["judge_win_rate_vs_previous"] == pytest.approx((counts[0] + 0.5 * counts[2]) / n_eval)
     assert 0.0 < rlhf["judge/sign_test_p_vs_previous"] <= 1.0
+    sampled = [rlhf[f"judge_sampled/{k}_vs_previous"] for k in ("wins", "losses", "ties")]
+    assert sum(sampled) == 2 * n_eval  # eval.judge_samples answers per item from rlhf and from rlvr
+    assert rlhf["judge_sampled/win_rate_vs_previous"] == pytest.approx((sampled[0] + 0.5 * sampled[2]) / (2 * n_eval))
     assert "rm/accuracy" in by_stage["rm"]
     pairs = [json.loads(line) for line in (out / "rm" / "on_policy_pairs.jsonl").read_text().splitlines()]
     assert pairs and (out / "rm" / "on_policy_pairs.md").is_file()  # the on-policy round's pairs and their card
