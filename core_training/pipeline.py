@@ -88,7 +88,7 @@ def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunCon
     """
     from core_training.data import split_pairs
     from core_training.evaluate import evaluate_policy, perplexity, reward_model_accuracy
-    from core_training.judge import make_judge, rate_of, sign_test_p, verdict_counts
+    from core_training.judge import make_judge, rate_of, verdict_counts
 
     if stage == "rm":
         _, held_out = split_pairs(vertical.load_preferences())
@@ -106,24 +106,29 @@ def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunCon
         old = samples_of(run_dir, prev_policy)["grounded"]
         counts = verdict_counts(judge, samples["grounded"], old, examples)
         metrics["judge_win_rate_vs_previous"] = rate_of(counts)
-        metrics.update({f"judge/{k}_vs_previous": v for k, v in counts.items()})
-        metrics["judge/sign_test_p_vs_previous"] = sign_test_p(counts)
+        metrics.update(judge_metrics("judge", counts))
         if cfg.eval.judge_samples:
             previous = Path(load_json(run_dir / prev_policy / STAGE_FILE)["checkpoint"])  # the base's is its path
             metrics.update(sampled_judge(judge, model, tokenizer, vertical, cfg, previous, examples))
     return metrics, samples
 
 
+def judge_metrics(prefix: str, counts: dict[str, int]) -> dict:
+    """``<prefix>/{wins,losses,ties}_vs_previous`` and the sign test's ``<prefix>/sign_test_p_vs_previous``."""
+    from core_training.judge import sign_test_p
+
+    return {**{f"{prefix}/{k}_vs_previous": v for k, v in counts.items()},
+            f"{prefix}/sign_test_p_vs_previous": sign_test_p(counts)}
+
+
 def sampled_judge(judge, model, tokenizer, vertical: Vertical, cfg: RunConfig, previous: Path, examples) -> dict:
     """``judge_sampled/...``: the judge on ``eval.judge_samples`` sampled answers per item from each policy."""
     from core_training.evaluate import sampled_judge_counts
-    from core_training.judge import rate_of, sign_test_p
+    from core_training.judge import rate_of
 
     counts = sampled_judge_counts(judge, vertical, examples, (model, tokenizer), open_policy(previous, cfg),
                                   cfg.eval.judge_samples, cfg.eval.max_new_tokens, cfg.eval.batch_size, cfg.seed)
-    return {"judge_sampled/win_rate_vs_previous": rate_of(counts),
-            **{f"judge_sampled/{k}_vs_previous": v for k, v in counts.items()},
-            "judge_sampled/sign_test_p_vs_previous": sign_test_p(counts)}
+    return {"judge_sampled/win_rate_vs_previous": rate_of(counts), **judge_metrics("judge_sampled", counts)}
 
 
 def write_stage(stage_dir: Path, record: StageRecord, samples: dict[str, list[str]], examples, model, tokenizer,
