@@ -8,6 +8,11 @@ steps amplify that into different answers. Measured 2026-12-04 (docs/experiments
 record (``vkit_stage.json``, ``report.json``) and the base's ``vkit_base.json`` carry this description,
 and two results can be told apart before they are compared.
 
+:data:`PORTABLE_KERNELS` removes the difference where it matters most, the base build: PyTorch's own
+kernels pinned to their AVX2 build and MKL in its AVX2 conditional-numerical-reproducibility mode give
+the same bytes on every x86-64 CPU with AVX2 (measured on an AVX-512 machine: MKL limited to AVX2 and
+PyTorch's kernels set to any ISA from outside give one digest; without the pins, four settings gave four).
+
 >>> env = describe()
 >>> sorted(env) == sorted(FIELDS)
 True
@@ -17,10 +22,46 @@ True
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
-FIELDS = ("python", "torch", "transformers", "trl", "peft", "cpu", "cpu_capability", "accelerator")
+FIELDS = ("python", "torch", "transformers", "trl", "peft", "cpu", "cpu_capability", "mkl_cbwr", "accelerator")
+
+
+# read once, when torch and MKL load: set them before either is imported (``portable_env``)
+PORTABLE_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT"}
+
+
+def has_avx2() -> bool:
+    """Whether this CPU has AVX2 (Linux ``/proc/cpuinfo`` flags; False where they cannot be read)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        return False
+    return any(line.startswith("flags") and " avx2" in f" {line.split(':', 1)[-1]} "
+               for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines())
+
+
+def portable_env(environ: dict | None = None) -> dict[str, str]:
+    """``environ`` (default ``os.environ``) with :data:`PORTABLE_KERNELS` set, overriding the caller's.
+
+    >>> env = portable_env({"ATEN_CPU_CAPABILITY": "avx512", "HOME": "/root"})
+    >>> env["ATEN_CPU_CAPABILITY"], env["MKL_CBWR"], env["HOME"]
+    ('avx2', 'AVX2,STRICT', '/root')
+    """
+    return {**(os.environ if environ is None else environ), **PORTABLE_KERNELS}
+
+
+def kernels_are_portable(environ: dict | None = None) -> bool:
+    """Whether ``environ`` (default ``os.environ``) already pins :data:`PORTABLE_KERNELS`.
+
+    >>> kernels_are_portable({"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT"})
+    True
+    >>> kernels_are_portable({"ATEN_CPU_CAPABILITY": "avx2"})
+    False
+    """
+    environ = os.environ if environ is None else environ
+    return all(environ.get(k) == v for k, v in PORTABLE_KERNELS.items())
 
 
 def cpu_model() -> str:
@@ -44,7 +85,7 @@ def describe() -> dict[str, str]:
     return {"python": platform.python_version(), "torch": torch.__version__,
             "transformers": transformers.__version__, "trl": trl.__version__, "peft": peft.__version__,
             "cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "accelerator": accelerator}
+            "mkl_cbwr": os.environ.get("MKL_CBWR", "auto"), "accelerator": accelerator}
 
 
 def summary(env: dict) -> str:

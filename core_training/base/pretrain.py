@@ -238,6 +238,25 @@ def _built_on(meta: dict) -> str:
     return summary(meta["environment"]) if meta.get("environment") else "a CPU"
 
 
+def _reproducible_on(meta: dict) -> str:
+    """Where a rebuild gives these bytes: any AVX2 CPU when the build pinned the portable kernels.
+
+    >>> _reproducible_on({"environment": {"cpu_capability": "AVX2", "mkl_cbwr": "AVX2,STRICT"}})[:60]
+    'Built with portable CPU kernels (`ATEN_CPU_CAPABILITY=avx2 M'
+    >>> _reproducible_on({"environment": {"cpu_capability": "AVX512"}})[:48]
+    'A rebuild is byte-identical on the same CPU and '
+    """
+    from core_training.environment import PORTABLE_KERNELS
+
+    env = meta.get("environment") or {}
+    if env.get("cpu_capability") == "AVX2" and env.get("mkl_cbwr") == PORTABLE_KERNELS["MKL_CBWR"]:
+        pins = " ".join(f"{k}={v}" for k, v in PORTABLE_KERNELS.items())
+        return (f"Built with portable CPU kernels (`{pins}`, what `vkit base pretrain` sets unless `--native`):\n"
+                "a rebuild with the same seed, threads and stack versions is byte-identical on any x86-64 CPU with AVX2.")
+    return ("A rebuild is byte-identical on the same CPU and PyTorch instruction set (`ATEN_CPU_CAPABILITY`), not\n"
+            "across them: another CPU or ISA rounds differently and trains a different base.")
+
+
 def model_card(meta: dict) -> str:
     """The shipped base's model card (Hugging Face format)."""
     cfg, skills = meta["config"], meta["skills"]
@@ -252,8 +271,7 @@ tags: [vkit, qwen3_moe, tiny, synthetic]
 A {meta['parameters'] / 1e6:.1f}M-parameter Qwen3-MoE-architecture model ({cfg['num_layers']} layers, hidden
 {cfg['hidden_size']}, {cfg['num_experts']} experts, top-{cfg['experts_per_token']} routing, tied embeddings), pretrained
 from seed {cfg['seed']} by `vkit base pretrain` in {meta['build_seconds'] / 60:.1f} minutes on {_built_on(meta)}.
-A rebuild is byte-identical on the same CPU and PyTorch instruction set (`ATEN_CPU_CAPABILITY`), not
-across them: another CPU or ISA rounds differently and trains a different base.
+{_reproducible_on(meta)}
 It is the embedded default that `vkit run` post-trains when no `--base` is given.
 
 ## Corpus and schedule

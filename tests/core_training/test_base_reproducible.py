@@ -83,3 +83,50 @@ def test_a_resumed_build_reuses_the_tokenizer_it_started_with(tmp_path):
     assert fresh.get_vocab() != first.get_vocab()  # the corpus does matter, so reuse is what kept it equal
     assert again.apply_chat_template([{"role": "user", "content": "你好"}], tokenize=False) == \
         first.apply_chat_template([{"role": "user", "content": "你好"}], tokenize=False)
+
+
+MICRO_OVERRIDES = [  # MICRO_BUILD's config, as `vkit base pretrain` key=value overrides
+    "num_documents=300", "tokenizer_documents=300", "vocab_size=700", "hidden_size=32", "num_layers=2",
+    "phase0_layers=1", "phase0_steps=2", "phase0_max_length=16", "phase0_batch_size=2", "num_heads=2",
+    "num_kv_heads=1", "num_experts=4", "moe_intermediate_size=32", "max_length=64", "batch_size=4", "max_steps=3",
+    "phase2_documents=100", "phase2_max_length=64", "phase2_batch_size=4", "phase2_steps=2", "threads=1",
+    "eval_items_per_task=1",
+]
+
+
+def _cli_build(out: Path, outside_env: dict, *flags: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONHASHSEED": "0", **outside_env}
+    for key in ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS"):
+        if key not in outside_env:
+            env.pop(key, None)
+    result = subprocess.run([sys.executable, "-m", "core_training.cli", "base", "pretrain", "--output", str(out),
+                             *flags, *MICRO_OVERRIDES], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def _environment(path: Path) -> dict:
+    return json.loads((path / "vkit_base.json").read_text())["environment"]
+
+
+@pytest.mark.slow
+def test_the_build_pins_portable_kernels_whatever_the_isa_outside(tmp_path):
+    """`vkit base pretrain` builds under PORTABLE_KERNELS, so what the caller's environment selects does not
+    reach the bytes. A second CPU is emulated on this one: MKL limited to AVX2 and PyTorch's kernels set to
+    their baseline build from outside. ``--native`` keeps the caller's kernels, and there the same outside
+    setting does change the bytes: the variables do reach a build that does not pin them."""
+    from core_training.environment import has_avx2
+
+    if not has_avx2():
+        pytest.skip("portable kernels need AVX2")
+    here, other, native = tmp_path / "here", tmp_path / "other", tmp_path / "native"
+    built_here = _cli_build(here, {})
+    _cli_build(other, {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ATEN_CPU_CAPABILITY": "default"})
+    built_native = _cli_build(native, {"ATEN_CPU_CAPABILITY": "default"}, "--native")
+    assert "portable CPU kernels" in built_here.stderr and "portable CPU kernels" not in built_native.stderr
+    assert _digest(here / "model.safetensors") == _digest(other / "model.safetensors")
+    assert _digest(native / "model.safetensors") != _digest(here / "model.safetensors")
+    assert _environment(here)["cpu_capability"] == "AVX2" and _environment(here)["mkl_cbwr"] == "AVX2,STRICT"
+    assert _environment(native)["cpu_capability"] == "DEFAULT" and _environment(native)["mkl_cbwr"] == "auto"
+    assert "any x86-64 CPU with AVX2" in (here / "README.md").read_text()
+    assert "same CPU and PyTorch instruction set" in (native / "README.md").read_text()
