@@ -61,17 +61,10 @@ def _eval(args) -> int:
 
 
 def _base(args) -> int:
-    from core_training.environment import PORTABLE_KERNELS, has_avx2, kernels_are_portable, portable_env
+    from core_training.environment import kernels_are_portable
 
     if not args.native and not kernels_are_portable():
-        if not has_avx2():
-            raise SystemExit("vkit: error: this CPU lacks AVX2, so a portable rebuild is impossible here; "
-                             "`vkit base pretrain --native` builds a base that only this CPU reproduces")
-        # torch and MKL read these when they load, so the build runs in a fresh interpreter that has them
-        pins = " ".join(f"{k}={v}" for k, v in PORTABLE_KERNELS.items())
-        print(f"vkit: building with portable CPU kernels ({pins}); --native is faster", file=sys.stderr)
-        command = ["base", "pretrain", *(["--output", args.output] if args.output else []), *args.overrides]
-        return subprocess.call([sys.executable, "-m", "core_training.cli", *command], env=portable_env())
+        return _rebuild_portable(args)
     from core_training.base.pretrain import SHIPPED_BASE, BaseConfig, pretrain
     from core_training.config import load_config
 
@@ -86,6 +79,20 @@ def _base(args) -> int:
     print(json.dumps({k: meta[k] for k in ("parameters", "build_seconds", "skills", "final_train_loss", "environment")},
                      indent=2, ensure_ascii=False))
     return 0
+
+
+def _rebuild_portable(args) -> int:
+    """``vkit base pretrain`` again in a fresh interpreter with the portable kernels pinned (torch and MKL
+    read them when they load), so the bytes do not depend on this CPU's instruction set."""
+    from core_training.environment import PORTABLE_KERNELS, has_avx2, portable_env
+
+    if not has_avx2():
+        raise SystemExit("vkit: error: this CPU lacks AVX2, so a portable rebuild is impossible here; "
+                         "`vkit base pretrain --native` builds a base that only this CPU reproduces")
+    pins = " ".join(f"{k}={v}" for k, v in PORTABLE_KERNELS.items())
+    print(f"vkit: building with portable CPU kernels ({pins}); --native is faster", file=sys.stderr)
+    command = ["base", "pretrain", *(["--output", args.output] if args.output else []), *args.overrides]
+    return subprocess.call([sys.executable, "-m", "core_training.cli", *command], env=portable_env())
 
 
 def _verticals(args) -> int:
