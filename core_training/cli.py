@@ -154,10 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(fn=_eval)
     base = sub.add_parser("base", help="the embedded base model")
     base_sub = base.add_subparsers(dest="base_command", required=True)
-    pre = base_sub.add_parser("pretrain", help="rebuild the tiny MoE base from its seed (~30 min on 2 cores)")
+    pre = base_sub.add_parser("pretrain", help="rebuild the tiny MoE base from its seed (~36 min on 2 cores)")
     pre.add_argument("--output")
     pre.add_argument("--native", action="store_true",
-                     help="this CPU's fastest kernels (~25%% faster); the bytes are then this CPU's own")
+                     help="this CPU's fastest kernels (~20%% faster); the bytes are then this CPU's own")
     pre.add_argument("overrides", nargs="*", help="BaseConfig overrides, e.g. max_steps=100")
     pre.set_defaults(fn=_base)
     cards = sub.add_parser("cards", help="(re)generate the data cards of a vertical's datasets")

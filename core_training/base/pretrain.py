@@ -5,7 +5,7 @@ on the general synthetic corpus (``core_training.base.corpus``) with the transfo
 fixed-length blocks packed by TRL's ``pack_dataset``, then scores its copy/lookup skills on held-out
 tasks and writes a model card. Run::
 
-    vkit base pretrain --output core_training/assets/tiny-moe-base   # ~50 min on 2 CPU cores
+    vkit base pretrain --output core_training/assets/tiny-moe-base   # ~36 min on 2 CPU cores (portable kernels)
 """
 
 from __future__ import annotations
