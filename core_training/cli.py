@@ -84,13 +84,12 @@ def _base(args) -> int:
 def _rebuild_portable(args) -> int:
     """``vkit base pretrain`` again in a fresh interpreter with the portable kernels pinned (torch and MKL
     read them when they load), so the bytes do not depend on this CPU's instruction set."""
-    from core_training.environment import PORTABLE_KERNELS, has_avx2, portable_env
+    from core_training.environment import PORTABLE_PINS, has_avx2, portable_env
 
     if not has_avx2():
         raise SystemExit("vkit: error: this CPU lacks AVX2, so a portable rebuild is impossible here; "
                          "`vkit base pretrain --native` builds a base that only this CPU reproduces")
-    pins = " ".join(f"{k}={v}" for k, v in PORTABLE_KERNELS.items())
-    print(f"vkit: building with portable CPU kernels ({pins}); --native is faster", file=sys.stderr)
+    print(f"vkit: building with portable CPU kernels ({PORTABLE_PINS}); --native is faster", file=sys.stderr)
     command = ["base", "pretrain", *(["--output", args.output] if args.output else []), *args.overrides]
     return subprocess.call([sys.executable, "-m", "core_training.cli", *command], env=portable_env())
 

@@ -31,15 +31,22 @@ FIELDS = ("python", "torch", "transformers", "trl", "peft", "cpu", "cpu_capabili
 
 # read once, when torch and MKL load: set them before either is imported (``portable_env``)
 PORTABLE_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT"}
+PORTABLE_PINS = " ".join(f"{k}={v}" for k, v in PORTABLE_KERNELS.items())  # as shown in messages and cards
+
+
+def _cpuinfo(field: str) -> str | None:
+    """The first ``field`` value in Linux ``/proc/cpuinfo``, or None where there is none."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith(field):
+                return line.split(":", 1)[-1].strip()
+    return None
 
 
 def has_avx2() -> bool:
     """Whether this CPU has AVX2 (Linux ``/proc/cpuinfo`` flags; False where they cannot be read)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.is_file():
-        return False
-    return any(line.startswith("flags") and " avx2" in f" {line.split(':', 1)[-1]} "
-               for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines())
+    return "avx2" in (_cpuinfo("flags") or "").split()
 
 
 def portable_env(environ: dict | None = None) -> dict[str, str]:
@@ -66,12 +73,7 @@ def kernels_are_portable(environ: dict | None = None) -> bool:
 
 def cpu_model() -> str:
     """The CPU's model name from ``/proc/cpuinfo`` (Linux), else ``platform.processor()``."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def describe() -> dict[str, str]:

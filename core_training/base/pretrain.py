@@ -246,12 +246,11 @@ def _reproducible_on(meta: dict) -> str:
     >>> _reproducible_on({"environment": {"cpu_capability": "AVX512"}})[:48]
     'A rebuild is byte-identical on the same CPU and '
     """
-    from core_training.environment import PORTABLE_KERNELS
+    from core_training.environment import PORTABLE_KERNELS, PORTABLE_PINS
 
     env = meta.get("environment") or {}
     if env.get("cpu_capability") == "AVX2" and env.get("mkl_cbwr") == PORTABLE_KERNELS["MKL_CBWR"]:
-        pins = " ".join(f"{k}={v}" for k, v in PORTABLE_KERNELS.items())
-        return (f"Built with portable CPU kernels (`{pins}`, what `vkit base pretrain` sets unless `--native`):\n"
+        return (f"Built with portable CPU kernels (`{PORTABLE_PINS}`, what `vkit base pretrain` sets unless `--native`):\n"
                 "a rebuild with the same seed, threads and stack versions is byte-identical on any x86-64 CPU with AVX2.")
     return ("A rebuild is byte-identical on the same CPU and PyTorch instruction set (`ATEN_CPU_CAPABILITY`), not\n"
             "across them: another CPU or ISA rounds differently and trains a different base.")
