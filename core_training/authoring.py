@@ -27,7 +27,7 @@ from core_training.contract import RuleResult
 T = TypeVar("T")
 # Vertical loader fields dataset_loaders takes from a dataset module: these it must define...
 DATASET_LOADERS = ("load_chains", "load_rl_prompts", "load_preferences", "load_eval_set")
-OPTIONAL_DATASET_LOADERS = ("known_bad", "load_cpt_corpus")  # ...and these where it does
+OPTIONAL_DATASET_LOADERS = ("known_bad", "load_cpt_corpus", "load_dev_set", "load_paraphrase_set")  # ...and these where it does
 
 
 # --------------------------------------------------------------------------- answer text
@@ -228,7 +228,8 @@ def dataset_loaders(module: ModuleType) -> dict[str, Callable]:
     """The ``Vertical`` loader fields a dataset module defines under their field names, for ``Vertical(**...)``.
 
     ``load_chains``, ``load_rl_prompts``, ``load_preferences`` and ``load_eval_set`` are required;
-    ``known_bad`` and ``load_cpt_corpus`` are taken when the module has them.
+    ``known_bad``, ``load_cpt_corpus``, ``load_dev_set`` and ``load_paraphrase_set`` are taken when the module
+    has them.
 
     >>> from types import SimpleNamespace
     >>> data = SimpleNamespace(load_chains=list, load_rl_prompts=list, load_preferences=list, load_eval_set=list)

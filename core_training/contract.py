@@ -67,6 +67,9 @@ class Rule:
     fn: RuleFn
     weight: float = 1.0
     description: str = ""
+    # A held-out rule is never a reward: it is computed at every evaluation and on RL rollouts only, so
+    # reward hacking shows as rewards rising while held-out pass rates fall. It is not in ``all_rules_pass``.
+    held_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,30 @@ class Vertical:
     load_chains: Callable[[], Sequence[Example]]
     load_rl_prompts: Callable[[], Sequence[Example]]
     load_preferences: Callable[[], Sequence[Example]]
-    load_eval_set: Callable[[], Sequence[Example]]
+    load_eval_set: Callable[[], Sequence[Example]]  # the *test* split: never used to choose anything
     multi_turn: bool = False
+    # The *dev* split (for choosing settings), entity-disjoint from training and from the test split.
+    load_dev_set: Callable[[], Sequence[Example]] | None = None
+    # Questions written unlike the training templates (other word orders, colloquial forms, numbers in
+    # words); reported as ``paraphrase/...`` metrics.
+    load_paraphrase_set: Callable[[], Sequence[Example]] | None = None
+    # ``build_truth(user_text) -> truth`` (the facts the rules check), for live dialogs: the advisor's badges.
+    build_truth: Callable[[str], Mapping[str, Any]] | None = None
     config_overrides: Mapping[str, Any] = field(default_factory=dict)
     known_bad: Callable[[], Sequence[Example]] | None = None  # answers that must fail some rule
     datasets_dir: str | None = None  # where data cards for this vertical live (relative to repo)
     # Text for the data cards: keys provenance, splits, intended_use, limitations, license.
     dataset_notes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def reward_rules(self) -> tuple[Rule, ...]:
+        """The rules that train (every rule not marked ``held_out``)."""
+        return tuple(r for r in self.rules if not r.held_out)
+
+    @property
+    def held_out_rules(self) -> tuple[Rule, ...]:
+        """The rules that only measure (``held_out``): never a reward."""
+        return tuple(r for r in self.rules if r.held_out)
 
     def rule(self, name: str) -> Rule:
         for r in self.rules:
