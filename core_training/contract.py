@@ -32,11 +32,30 @@ Example = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class RuleResult:
-    """A verdict on one response: ``score`` in [0, 1] or ``None`` (rule does not apply)."""
+    """A verdict on one response: ``score`` in [0, 1] or ``None`` (rule does not apply).
+
+    One definition of "passed" serves the reward, the metric and the app's badge: a scored result
+    passes exactly when its score is 1.0 (partial credit is a reward, never a pass). A result that
+    breaks this is refused when it is built, so a rule returning one counts as a rule error.
+
+    >>> RuleResult(0.75, True, "graded")
+    Traceback (most recent call last):
+    ...
+    ValueError: RuleResult(score=0.75, passed=True): passed must be True exactly when score == 1.0
+    """
 
     score: float | None
     passed: bool
     reason: str
+
+    def __post_init__(self) -> None:
+        if self.score is None:
+            return
+        if not 0.0 <= self.score <= 1.0:  # also refuses NaN
+            raise ValueError(f"RuleResult(score={self.score!r}): score must be in [0, 1] or None")
+        if self.passed != (self.score == 1.0):
+            raise ValueError(f"RuleResult(score={self.score!r}, passed={self.passed!r}): "
+                             "passed must be True exactly when score == 1.0")
 
     @classmethod
     def ok(cls, reason: str = "ok") -> "RuleResult":

@@ -41,9 +41,7 @@ def apply_rule(rule: Rule, response: str, example: Example) -> RuleResult:
         return RuleResult(None, False, f"rule raised {type(exc).__name__}: {exc}")
     if not isinstance(result, RuleResult):
         return RuleResult(None, False, f"rule returned {type(result).__name__}, not RuleResult")
-    if result.score is not None and not 0.0 <= result.score <= 1.0:
-        return RuleResult(None, False, f"rule returned score {result.score!r} outside [0, 1]")
-    return result
+    return result  # RuleResult itself refuses a score outside [0, 1] or passed != (score == 1)
 
 
 def is_error(result: RuleResult) -> bool:

@@ -39,13 +39,14 @@ def has_prefix(response: str, example) -> RuleResult:
 
 
 def concise(response: str, example) -> RuleResult:
-    """A graded rule (shorter is better), so rewards vary even for an untrained model.
+    """A graded rule (up to 10 characters is best, 40 or more scores 0), so rewards vary even for an
+    untrained model; like every rule it passes only at score 1.0.
 
-    >>> concise("x" * 10, {}).score
-    0.75
+    >>> concise("x" * 10, {}).passed, concise("x" * 25, {}).score, concise("x" * 25, {}).passed
+    (True, 0.5, False)
     """
-    score = max(0.0, 1.0 - len(response) / 40)
-    return RuleResult(score, score > 0.5, f"{len(response)} characters")
+    score = min(1.0, max(0.0, (40 - len(response)) / 30))
+    return RuleResult(score, score == 1.0, f"{len(response)} characters")
 
 
 def toy_vertical() -> Vertical:

@@ -51,11 +51,32 @@ def echo_rule(response: str, example: dict) -> RuleResult:
         (lambda r, ex: RuleResult.skip("n/a"), RuleResult(None, True, "n/a")),
         (lambda r, ex: ex["missing"], RuleResult(None, False, "rule raised KeyError: 'missing'")),
         (lambda r, ex: True, RuleResult(None, False, "rule returned bool, not RuleResult")),
-        (lambda r, ex: RuleResult(1.5, True, "x"), RuleResult(None, False, "rule returned score 1.5 outside [0, 1]")),
+        (lambda r, ex: RuleResult(1.5, True, "x"),
+         RuleResult(None, False, "rule raised ValueError: RuleResult(score=1.5): score must be in [0, 1] or None")),
+        (lambda r, ex: RuleResult(0.75, True, "x"),
+         RuleResult(None, False, "rule raised ValueError: RuleResult(score=0.75, passed=True): passed must be True "
+                                 "exactly when score == 1.0")),
+        (lambda r, ex: RuleResult.fail("x", score=1.0),
+         RuleResult(None, False, "rule raised ValueError: RuleResult(score=1.0, passed=False): passed must be True "
+                                 "exactly when score == 1.0")),
     ],
 )
 def test_apply_rule_never_raises(fn, expected):
     assert apply_rule(Rule("r", fn), "text", {}) == expected
+
+
+@pytest.mark.parametrize("score", [0.0, 0.25, 0.999, 1.0])
+def test_passed_means_score_one_in_reward_metric_and_badge(score):
+    """One definition of "passed": the reward (score), the metric (pass rate) and the badge (passed) agree."""
+    from core_training.rewards import gate_on_rules
+
+    rule = Rule("graded", lambda r, ex: RuleResult(score, score == 1.0, "graded"))
+    result = apply_rule(rule, "x", {})
+    assert result.passed == (result.score == 1.0)
+    import torch
+
+    _, gated = gate_on_rules(torch.tensor([[0.0, result.score]]))  # the rlhf gate reads the score
+    assert bool(gated[0]) == (not result.passed)
 
 
 def test_check_and_all_passed(toy_vertical):
