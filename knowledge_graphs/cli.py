@@ -101,7 +101,7 @@ def stats_command(args) -> int:
 
 def validate_command(args) -> int:
     from knowledge_graphs.importers import importer
-    from knowledge_graphs.importers.common import MappingError
+    from knowledge_graphs.importers.common import MappingError, limited
     from knowledge_graphs.io import load_graph
 
     graph = load_graph(graph_path(args.graph))
@@ -110,11 +110,11 @@ def validate_command(args) -> int:
     except MappingError as error:
         print(f"vkit kg: error: {error}", file=sys.stderr)
         return 2
-    for line in errors:
+    for line in limited(errors, what="errors"):
         print(f"error: {line}")
-    for line in warnings:
+    for line in limited(warnings):
         print(f"warning: {line}")
-    print(f"{len(errors)} errors, {len(warnings)} warnings")
+    print(f"{len(errors)} errors, {len(warnings)} warnings")  # the totals count every line, printed or not
     return 1 if errors else 0
 
 

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import networkx as nx
 
-from knowledge_graphs.importers.common import ImportReport, MappingError, load_mapping
+from knowledge_graphs.importers.common import ImportReport, MappingError, absent_fields, load_mapping
 
 IMPORTERS = {"gaokao": "knowledge_graphs.importers.gaokao", "auto": "knowledge_graphs.importers.auto",
              "realestate": "knowledge_graphs.importers.realestate"}
@@ -48,5 +48,6 @@ def import_tables(vertical: str, sources: Sequence[tuple[str | Path, str | Path]
             raise MappingError(f"{mapping_path}: a mapping for {mapping.vertical!r}, not {vertical!r}")
         report = ImportReport(str(table), str(mapping_path), vertical, mapping.kind)
         state.add_table(str(table), mapping, report)
+        report.absent = absent_fields(mapping, module.KINDS)
         reports.append(report)
     return state.finish(), reports

@@ -69,6 +69,8 @@ UNITS: dict[str, dict[str, float]] = {
     "degrees": {"": 1, "°": 1},
 }
 CHINESE_DIGITS = str.maketrans("〇一二两三四五六七八九", "01223456789")
+# A missing-value mark written with the column's unit, as car portals do: ``-kg``, ``—L``, ``-km/h``.
+DASH_WITH_UNIT = re.compile(r"[-—–/]+\s*[^\d\s.]*")
 NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
@@ -281,12 +283,18 @@ def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
 
 @dataclass
 class Row:
-    """One table row, readable by graph field: ``row.text("province")``, ``row.number("min_score", "score")``."""
+    """One table row, readable by graph field: ``row.text("province")``, ``row.number("min_score", "score")``.
+
+    A value that cannot be read in an *optional* field (``required=False``) becomes missing and is
+    counted in the report (``unreadable:<field>``); the row stays. In a required field it drops the row.
+    ``present`` records, per field read, whether it ended with a value (the report's coverage).
+    """
 
     number_in_file: int
     cells: dict[str, str | None]
     mapping: TableMapping
     report: "ImportReport"
+    present: dict[str, bool] = field(default_factory=dict)
 
     def text(self, name: str) -> str | None:
         spec = self.mapping.columns.get(name)
@@ -296,7 +304,8 @@ class Row:
         aliases = self.mapping.aliases.get(name, {})
         if value is not None and value in aliases:
             self.report.note(f"alias:{name}")
-            return aliases[value]
+            value = aliases[value]
+        self.present.setdefault(name, value is not None)
         return value
 
     def required(self, name: str) -> str:
@@ -305,46 +314,60 @@ class Row:
             raise CellError(f"missing:{name}")
         return value
 
-    def quantity(self, name: str, dimension: str, unit: str = "") -> Quantity | None:
+    def unreadable(self, name: str, required: bool, reason: str) -> None:
+        """An unreadable cell: drop the row (``reason``) if the field is required, else count it and go on."""
+        if required:
+            raise CellError(reason)
+        self.report.note(f"unreadable:{name}")
+        self.present[name] = False
+
+    def quantity(self, name: str, dimension: str, unit: str = "", required: bool = False) -> Quantity | None:
         """The field as a number of ``dimension``; a bare number is in the mapping's unit, else ``unit``."""
         text = self.text(name)
-        if text is None or text == "无":
+        if text is None or text == "无" or DASH_WITH_UNIT.fullmatch(text):
+            self.present[name] = False
+            if required:
+                raise CellError(f"missing:{name}")
             return None
         try:
             quantity = parse_quantity(text, dimension, self.mapping.columns[name].unit or unit)
         except CellError as error:
-            raise CellError(f"{error}:{name}") from None
+            self.unreadable(name, required, f"{error}:{name}")
+            return None
         if quantity.open_ended:
             self.report.note(f"open_ended:{name}")
         return quantity
 
     def number(self, name: str, dimension: str, required: bool = False, unit: str = "") -> float | None:
-        quantity = self.quantity(name, dimension, unit)
-        if quantity is None and required:
-            raise CellError(f"missing:{name}")
+        quantity = self.quantity(name, dimension, unit, required)
         return None if quantity is None else quantity.value
 
     def integer(self, name: str, dimension: str, required: bool = False) -> int | None:
         value = self.number(name, dimension, required)
         return None if value is None else int(round(value))
 
-    def flag(self, name: str) -> bool | None:
+    def flag(self, name: str, required: bool = False) -> bool | None:
         try:
             return parse_flag(self.text(name))
         except CellError:
-            raise CellError(f"not_a_flag:{name}") from None
+            self.unreadable(name, required, f"not_a_flag:{name}")
+            return None
 
 
 def iter_rows(path: str | Path, mapping: TableMapping, report: "ImportReport") -> Iterator[Row]:
-    """Rows of ``path`` as :class:`Row` objects; exact duplicates and blank rows are counted and skipped."""
+    """Rows of ``path`` as :class:`Row` objects; blank rows, exact duplicates and the header repeated
+    inside the file (concatenated exports) are counted and skipped."""
     header, rows = read_table(path)
     check_columns(mapping, header, str(path))
-    seen = set()
+    seen, repeated_header = set(), [h or None for h in header]
     for number, raw in enumerate(rows, start=2):  # line 1 is the header
         report.rows_read += 1
         cells = {h: clean_cell(raw[i]) if i < len(raw) else None for i, h in enumerate(header)}
         if all(v is None for v in cells.values()):
             report.drop("blank_row", number)
+            continue
+        if list(cells.values()) == repeated_header:
+            report.drop("repeated_header", number)
             continue
         key = tuple(cells.values())
         if key in seen:
@@ -362,7 +385,9 @@ class ImportReport:
     """What happened to every row of one source table.
 
     ``rows_read == rows_used + sum(dropped.values())`` always holds; ``notes`` counts repairs that
-    kept a row (an alias applied, an open-ended value, a rank taken from the score table...).
+    kept a row (an alias applied, an open-ended value, an unreadable optional value left missing...);
+    ``filled`` counts, per mapped field, the used rows where it has a value (the coverage), and
+    ``absent`` names the kind's optional fields the mapping does not map (left unknown in the graph).
     """
 
     source: str
@@ -374,6 +399,9 @@ class ImportReport:
     dropped: Counter = field(default_factory=Counter)
     notes: Counter = field(default_factory=Counter)
     examples: dict[str, list[int]] = field(default_factory=dict)  # reason -> first line numbers
+    filled: Counter = field(default_factory=Counter)
+    fields: list[str] = field(default_factory=list)  # mapped fields, in mapping order
+    absent: list[str] = field(default_factory=list)
 
     def drop(self, reason: str, line: int) -> None:
         self.dropped[reason] += 1
@@ -384,23 +412,40 @@ class ImportReport:
     def note(self, what: str, count: int = 1) -> None:
         self.notes[what] += count
 
+    def coverage(self) -> dict[str, float]:
+        """Per mapped field, the share of used rows that have a value (1.0 = every row).
+
+        >>> r = ImportReport("t.csv", "m.yaml", "auto", "trims", rows_read=4, rows_used=4, fields=["weight"])
+        >>> r.filled["weight"] = 3
+        >>> r.coverage()
+        {'weight': 0.75}
+        """
+        return {name: round(self.filled[name] / self.rows_used, 4) if self.rows_used else 0.0 for name in self.fields}
+
     def to_dict(self) -> dict:
         return {"source": self.source, "mapping": self.mapping, "vertical": self.vertical, "kind": self.kind,
                 "rows_read": self.rows_read, "rows_used": self.rows_used, "dropped": dict(sorted(self.dropped.items())),
-                "notes": dict(sorted(self.notes.items())), "example_lines": dict(sorted(self.examples.items()))}
+                "notes": dict(sorted(self.notes.items())), "example_lines": dict(sorted(self.examples.items())),
+                "coverage": self.coverage(), "absent_fields": self.absent}
 
     def summary(self) -> str:
-        """A few printable lines, e.g. for the CLI."""
+        """A few printable lines, e.g. for the CLI: counts, drops, notes, partly filled and absent fields."""
         lines = [f"{self.source} ({self.kind}): read {self.rows_read}, used {self.rows_used}, "
                  f"dropped {sum(self.dropped.values())}"]
         lines += [f"  dropped {count:5d}  {reason}  (lines {', '.join(map(str, self.examples.get(reason, [])))})"
                   for reason, count in sorted(self.dropped.items())]
         lines += [f"  note    {count:5d}  {what}" for what, count in sorted(self.notes.items())]
+        partial = [f"{name} {share:.0%}" for name, share in self.coverage().items() if share < 1]
+        if partial:
+            lines.append(f"  coverage (rows with a value): {', '.join(partial)}")
+        if self.absent:
+            lines.append(f"  not in the table, left unknown: {', '.join(self.absent)}")
         return "\n".join(lines)
 
 
 def import_rows(path: str | Path, mapping: TableMapping, report: ImportReport, handle) -> None:
     """Feed each row to ``handle(row)``; a CellError drops the row under its message as the reason."""
+    report.fields = list(mapping.columns)
     for row in iter_rows(path, mapping, report):
         try:
             handle(row)
@@ -408,6 +453,7 @@ def import_rows(path: str | Path, mapping: TableMapping, report: ImportReport, h
             report.drop(str(error), row.number_in_file)
         else:
             report.rows_used += 1
+            report.filled.update(name for name, ok in row.present.items() if ok)
 
 
 def write_report(reports: list[ImportReport], path: str | Path) -> Path:
@@ -441,8 +487,22 @@ class GraphSchema:
     edges: Mapping[str, tuple[tuple[str, str], ...]]
 
 
-def schema_problems(graph, schema: GraphSchema, limit: int = 20) -> list[str]:
-    """Nodes of an unknown kind or lacking attributes; edges of an unknown kind or between wrong kinds."""
+def absent_fields(mapping: TableMapping, kinds: Mapping[str, tuple[set[str], set[str]]]) -> list[str]:
+    """The optional fields of the mapping's kind that it does not map (the graph leaves them unknown)."""
+    return sorted(kinds[mapping.kind][1] - set(mapping.columns))
+
+
+def limited(lines: list[str], limit: int = 50, what: str = "warnings") -> list[str]:
+    """The first ``limit`` lines and one ``... and N more`` line; the caller counts ``len(lines)`` itself.
+
+    >>> limited(["a", "b", "c"], limit=2)
+    ['a', 'b', '... and 1 more warnings']
+    """
+    return lines[:limit] + ([f"... and {len(lines) - limit} more {what}"] if len(lines) > limit else [])
+
+
+def schema_problems(graph, schema: GraphSchema) -> list[str]:
+    """Every node of an unknown kind or lacking attributes, every edge of an unknown kind or between wrong kinds."""
     problems = []
     for node, data in graph.nodes(data=True):
         kind = data.get("kind")
@@ -460,4 +520,4 @@ def schema_problems(graph, schema: GraphSchema, limit: int = 20) -> list[str]:
         elif ends not in schema.edges[kind]:
             expected = " or ".join(f"{a} -> {b}" for a, b in schema.edges[kind])
             problems.append(f"edge {source} -> {target}: {kind} joins {ends[0]} -> {ends[1]}, expected {expected}")
-    return problems[:limit] + ([f"... and {len(problems) - limit} more"] if len(problems) > limit else [])
+    return problems

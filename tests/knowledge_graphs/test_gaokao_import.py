@@ -33,7 +33,8 @@ def test_fixture_reports_count_every_row_by_reason():
     by_kind = {r.kind: r for r in reports}
     for report in reports:
         assert report.rows_read == report.rows_used + sum(report.dropped.values())
-    assert dict(by_kind["universities"].dropped) == {"blank_row": 1, "exact_duplicate": 1, "not_a_flag:is_985": 1}
+    assert dict(by_kind["universities"].dropped) == {"blank_row": 1, "exact_duplicate": 1}
+    assert by_kind["universities"].notes["unreadable:is_985"] == 1  # 也许: an optional flag left unknown, row kept
     assert dict(by_kind["score_table"].dropped) == {"cumulative_decreases": 1, "exact_duplicate": 1, "unknown_track": 1}
     assert by_kind["score_table"].notes["open_ended:score"] == 2
     assert dict(by_kind["admissions"].dropped) == {
@@ -58,7 +59,7 @@ def test_fixture_graph_content():
     assert rank_from_table["min_rank"] == 1390
     assert g.edges["major_group:复旦大学:101", "province:广东", "2024:物理类"]["plan"] == 3
     assert g.nodes["batch_line:广东:2021:物理类:本科批"]["score"] == 532  # 本科一批 aliased, full-width digits
-    assert "university:某某大学" not in g  # a dropped row leaves nothing behind
+    assert g.nodes["university:某某大学"]["is_211"] is False  # kept: only its unreadable 985 flag (也许) is unknown
     assert schema_problems(g, SCHEMA) == []
 
 
