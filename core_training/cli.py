@@ -5,6 +5,8 @@
     vkit base pretrain [--output DIR] [--native] [key=value ...]
     vkit verticals [--strict]
     vkit cards gaokao [--out data_cards]
+    vkit check RUN [--min-final-grounded 0.8 ...]
+    vkit report RUN
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from core_training.check import register as register_check_commands
 
 
 def _run(args) -> int:
@@ -166,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("verticals", help="list installed verticals (broken ones with their error)")
     ls.add_argument("--strict", action="store_true", help="exit 1 if any registered vertical fails to load")
     ls.set_defaults(fn=_verticals)
+    register_check_commands(sub)  # check, report: core_training/check.py
     for register in _command_plugins():
         try:
             register(sub)
