@@ -169,13 +169,18 @@ class RuleReward:
 
 
 def reward_functions(vertical: Vertical, weight: float = 1.0) -> tuple[list[Callable[..., list]], list[float]]:
-    """One TRL reward function per rule, and its weight (``rule.weight * weight``).
+    """One TRL reward function per rule, and its weight: ``rule.weight * weight`` for the rules that train,
+    then 0.0 for each held-out rule (``Rule.held_out``).
 
-    Pass ``funcs`` as ``reward_funcs`` and ``weights`` as ``GRPOConfig(reward_weights=...)``. Scores
-    of ``None`` (rule does not apply, or errored) stay ``None``; TRL ignores them.
+    A held-out rule is scored on every rollout, so TRL logs ``rewards/<vertical>/<rule>/mean`` beside the
+    rewards, but its weight of zero keeps it out of the advantage: it can show reward hacking without
+    being hacked itself. Pass ``funcs`` as ``reward_funcs`` and ``weights`` as
+    ``GRPOConfig(reward_weights=...)``. Scores of ``None`` (rule does not apply, or errored) stay
+    ``None``; TRL ignores them.
     """
-    funcs = [RuleReward(vertical.name, rule) for rule in vertical.rules]
-    return funcs, [rule.weight * weight for rule in vertical.rules]
+    rules = [*vertical.reward_rules, *vertical.held_out_rules]
+    funcs = [RuleReward(vertical.name, rule) for rule in rules]
+    return funcs, [0.0 if rule.held_out else rule.weight * weight for rule in rules]
 
 
 # --------------------------------------------------------------------------- evaluation metrics
@@ -190,10 +195,15 @@ def score_responses(vertical: Vertical, responses: Sequence[str], examples: Sequ
 
     Returns:
         ``rule/<name>``: pass rate over the samples where the rule applies (an error counts as a
-        failure; NaN if it never applies); ``all_rules_pass``: fraction of samples where every rule
-        passed; ``rule_errors``: number of errored rule runs; ``mean_reward``: mean over rules of the
-        rule's mean score (NaN scores excluded, as in training).
+        failure; NaN if it never applies), for every rule, held-out ones included; ``all_rules_pass``:
+        fraction of samples where every rule that trains passed; ``held_out_rules_pass``: the same for
+        the held-out rules (only when the vertical has some); ``rule_errors``: number of errored rule
+        runs; ``mean_reward``: mean over the training rules of the rule's mean score (NaN scores
+        excluded, as in training). Every pass rate also gets its 95% bootstrap interval as
+        ``<key>/ci_low`` and ``<key>/ci_high`` (:mod:`core_training.stats`).
     """
+    from core_training.stats import with_ci
+
     if len(responses) != len(examples):
         raise ValueError(f"{len(responses)} responses but {len(examples)} examples")
     checks = [check(vertical, r, ex) for r, ex in zip(responses, examples)]
@@ -201,12 +211,13 @@ def score_responses(vertical: Vertical, responses: Sequence[str], examples: Sequ
     rule_means = []
     for rule in vertical.rules:
         results = [c[rule.name] for c in checks]
-        applied = [r for r in results if applies(r)]
-        metrics[f"rule/{rule.name}"] = _mean([float(r.passed) for r in applied])
+        metrics.update(with_ci(f"rule/{rule.name}", [float(r.passed) for r in results if applies(r)]))
         scores = [r.score for r in results if r.score is not None]
-        if scores:
+        if scores and not rule.held_out:
             rule_means.append(_mean(scores))
-    metrics["all_rules_pass"] = _mean([float(all_passed(c)) for c in checks])
+    for key, rules in (("all_rules_pass", vertical.reward_rules), ("held_out_rules_pass", vertical.held_out_rules)):
+        if rules or key == "all_rules_pass":
+            metrics.update(with_ci(key, [float(all(c[r.name].passed for r in rules)) for c in checks]))
     metrics["rule_errors"] = sum(is_error(r) for c in checks for r in c.values())
     metrics["mean_reward"] = _mean(rule_means)
     return metrics
@@ -215,12 +226,13 @@ def score_responses(vertical: Vertical, responses: Sequence[str], examples: Sequ
 # --------------------------------------------------------------------------- rule-gated reward model
 
 
-def gate_on_rules(rewards_per_func, gated: int = 0):
+def gate_on_rules(rewards_per_func, gated: int = 0, measured_only: int = 0):
     """Clamp column ``gated`` (a learned reward) to the batch floor wherever a rule column failed.
 
     ``rewards_per_func`` is TRL's ``(completions, reward functions)`` tensor; every column but
     ``gated`` holds rule scores, where a passing rule scores 1.0, a failing one less, and NaN means
-    the rule does not apply. A completion that breaks any rule gets the lowest learned reward in the
+    the rule does not apply. The last ``measured_only`` columns are held-out rules (see
+    :func:`reward_functions`): they never gate. A completion that breaks any rule gets the lowest learned reward in the
     batch, so the reward model can rank rule-abiding answers but can never pay for breaking a rule.
     Returns the gated tensor (a copy) and the mask of gated rows.
 
@@ -229,10 +241,15 @@ def gate_on_rules(rewards_per_func, gated: int = 0):
     >>> out, mask = gate_on_rules(t)
     >>> out[:, 0].tolist(), mask.tolist()
     ([2.0, -1.0, -1.0], [False, True, False])
+    >>> gate_on_rules(t, measured_only=1)[1].tolist()  # the last column is a held-out rule
+    [False, True, False]
+    >>> gate_on_rules(torch.tensor([[2.0, 1.0, 0.0]]), measured_only=1)[1].tolist()
+    [False]
     """
     import torch
 
-    rules = torch.cat([rewards_per_func[:, :gated], rewards_per_func[:, gated + 1:]], dim=1)
+    end = rewards_per_func.shape[1] - measured_only
+    rules = torch.cat([rewards_per_func[:, :gated], rewards_per_func[:, gated + 1:end]], dim=1)
     failed = (torch.nan_to_num(rules, nan=1.0) < 1.0).any(dim=1)
     out = rewards_per_func.clone()
     learned = out[:, gated]

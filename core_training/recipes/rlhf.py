@@ -11,7 +11,7 @@ from transformers import AutoModelForSequenceClassification
 from trl import GRPOConfig, GRPOTrainer
 
 from core_training.data import rl_dataset
-from core_training.modeling import load_tokenizer
+from core_training.modeling import load_tokenizer, weights_kwargs
 from core_training.rewards import gate_on_rules, reward_functions
 from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
 
@@ -19,8 +19,11 @@ from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
 class RuleGatedGRPOTrainer(GRPOTrainer):
     """GRPOTrainer whose first reward function (the reward model) is gated by the rule rewards."""
 
+    measured_only = 0  # trailing held-out rule columns, which never gate (set by ``train``)
+
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-        rewards, gated = gate_on_rules(super()._calculate_rewards(inputs, prompts, completions, completion_ids_list))
+        rewards, gated = gate_on_rules(super()._calculate_rewards(inputs, prompts, completions, completion_ids_list),
+                                       measured_only=self.measured_only)
         mode = "train" if self.model.training else "eval"
         self._metrics[mode]["rm_gated_fraction"].append(gated.float().mean().item())
         return rewards
@@ -31,7 +34,7 @@ def train(ctx: StageContext):
     if ctx.reward_model_path is None:
         raise ValueError("rlhf needs a trained reward model: run the rm stage first (stages=...,rm,rlhf)")
     rm = AutoModelForSequenceClassification.from_pretrained(str(ctx.reward_model_path), num_labels=1,
-                                                            local_files_only=True)
+                                                            local_files_only=True, **weights_kwargs())
     rm_tokenizer = load_tokenizer(ctx.reward_model_path)
     rm_tokenizer.padding_side = "right"
     funcs, weights = reward_functions(ctx.vertical, c.rule_weight)
@@ -46,4 +49,5 @@ def train(ctx: StageContext):
                           train_dataset=rl_dataset(ctx.vertical, ctx.vertical.load_rl_prompts()),
                           processing_class=tokenizer, reward_processing_classes=[rm_tokenizer] + [None] * len(funcs),
                           peft_config=peft)
+    trainer.measured_only = len(ctx.vertical.held_out_rules)
     return fit(ctx, trainer, tokenizer)

@@ -96,7 +96,31 @@ def test_score_responses_hand_derived(toy_vertical):
         "rule_errors": 1,
         "mean_reward": (0.5 + 0.875 + 1.0) / 3,  # rule means over non-None scores
     }
-    assert metrics == pytest.approx(expected)
+    assert {k: v for k, v in metrics.items() if not k.endswith(("/ci_low", "/ci_high"))} == pytest.approx(expected)
+    for key in ("all_rules_pass", "rule/short_enough"):
+        assert metrics[f"{key}/ci_low"] <= metrics[key] <= metrics[f"{key}/ci_high"]
+    assert metrics["all_rules_pass/ci_low"] < metrics["all_rules_pass/ci_high"]  # 2 of 4 pass: a wide interval
+
+
+def test_held_out_rules_are_measured_never_rewarded(toy_vertical):
+    """A held-out rule has its own pass rate and its own ``held_out_rules_pass``, stays out of
+    ``all_rules_pass`` and ``mean_reward``, and trains with weight 0 (TRL still logs it on rollouts)."""
+    from dataclasses import replace
+
+    from core_training.rewards import gate_on_rules
+
+    says_ok = Rule("says_ok", lambda r, ex: RuleResult.ok() if "ok" in r else RuleResult.fail("no ok"), held_out=True)
+    vertical = replace(toy_vertical, rules=(*toy_vertical.rules, says_ok))
+    metrics = score_responses(vertical, RESPONSES, EXAMPLES)
+    assert metrics["rule/says_ok"] == metrics["held_out_rules_pass"] == 1 / 4
+    assert metrics["all_rules_pass"] == 2 / 4 and metrics["mean_reward"] == pytest.approx((0.5 + 0.875 + 1.0) / 3)
+    assert "held_out_rules_pass" not in score_responses(toy_vertical, RESPONSES, EXAMPLES)
+    funcs, weights = reward_functions(vertical, weight=2.0)
+    assert [f.__name__ for f in funcs][-1] == "toy/says_ok" and weights == [4.0, 2.0, 1.0, 0.0]
+    import torch
+
+    rewards = torch.tensor([[5.0, 1.0, 1.0, 1.0, 0.0]])  # every training rule passes, the held-out one fails
+    assert not gate_on_rules(rewards, measured_only=1)[1][0] and gate_on_rules(rewards)[1][0]
 
 
 def test_score_responses_rule_that_never_applies_is_nan(toy_vertical):
