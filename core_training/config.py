@@ -365,22 +365,23 @@ def _require(ok: bool, message: str) -> None:
 class ModelConfig:
     """Which base to load and the MoE knobs."""
 
-    base: str | None = None  # None -> the shipped tiny base
-    dtype: str = "float32"
-    experts_implementation: str | None = None
-    router_aux_loss_coef: float = 0.01
-    freeze_router: bool = False
+    base: str | None = None  # local checkpoint directory; None -> the shipped tiny base
+    dtype: str = "float32"  # weights' dtype: float32 or bfloat16 (never float16 on CPU)
+    experts_implementation: str | None = None  # transformers' experts kernel (grouped_mm, eager ...); None = its default
+    router_aux_loss_coef: float = 0.01  # MoE load-balancing loss weight in cpt and sft (logged as moe/aux_loss)
+    freeze_router: bool = False  # keep the router fixed in cpt and sft too (RL stages have their own switch)
 
 
 @dataclass
 class LoraConfig:
     """LoRA on attention projections and (via ``target_parameters``) on the fused expert weights."""
 
-    enabled: bool = False
+    enabled: bool = False  # train LoRA adapters instead of all weights; merged when each stage ends
     r: int = 16
     alpha: int = 32
     dropout: float = 0.0
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])  # Linear layers
+    # fused expert tensors, through peft's target_parameters (never the router)
     target_parameters: list[str] = field(
         default_factory=lambda: ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
     )
@@ -401,9 +402,8 @@ class TrainStageConfig:
     save_steps: int = 50
     lr_scheduler_type: str = "cosine"
     packing: bool = False  # sft: bfd packing, padding-free (position_ids); cpt always packs fixed blocks
-    # sft: batches of similar length (transformers' LengthGroupedSampler), so far fewer pad tokens are
-    # computed. Off by default: measured on 2 cores it made sft 1.2x (gaokao) to 1.9x (realestate) faster
-    # but its held-out grounded pass fell (gaokao 0.80 -> 0.45, realestate 0.68 -> 0.52; README).
+    # sft: batches of similar length (transformers' LengthGroupedSampler), so fewer pad tokens are computed.
+    # Off by default: faster, but it lowered the held-out grounded pass (docs/results/history.md).
     group_by_length: bool = False
 
     def __post_init__(self) -> None:
@@ -423,10 +423,10 @@ class PreferenceStageConfig(TrainStageConfig):
     ``on_policy_held_out`` of the prompts are held out (rm: they measure ``rm/on_policy_accuracy``).
     """
 
-    on_policy_prompts: int = 0
-    on_policy_samples: int = 4
-    on_policy_temperature: float = 1.0
-    on_policy_held_out: float = 0.2
+    on_policy_prompts: int = 0  # RL prompts the policy answers for the on-policy round; 0 = no round
+    on_policy_samples: int = 4  # answers sampled per prompt
+    on_policy_temperature: float = 1.0  # their sampling temperature
+    on_policy_held_out: float = 0.2  # share of the prompts whose pairs are held out
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -468,7 +468,7 @@ class RLHFStageConfig(RLStageConfig):
     (:func:`core_training.rewards.gate_on_rules`).
     """
 
-    gate_rm_on_rules: bool = True
+    gate_rm_on_rules: bool = True  # a completion that breaks a rule gets the batch's lowest reward-model score
 
 
 @dataclass
@@ -481,12 +481,12 @@ class EvalConfig:
     answers, which mostly tie; it costs two sampling passes over the eval set.
     """
 
-    max_items: int = 64
-    max_new_tokens: int = 256
-    batch_size: int = 32
-    modes: list[str] = field(default_factory=lambda: ["closed_book", "grounded"])
-    judge_seed: int = 1234
-    judge_samples: int = 0
+    max_items: int = 64  # eval items answered after each stage, at most
+    max_new_tokens: int = 256  # tokens per greedy answer
+    batch_size: int = 32  # answers generated together
+    modes: list[str] = field(default_factory=lambda: ["closed_book", "grounded"])  # question only; question + facts
+    judge_seed: int = 1234  # seed of the held-out judge (differs from the panel that made the training pairs)
+    judge_samples: int = 0  # sampled answers per item for the second judge comparison; 0 = off
 
     def __post_init__(self) -> None:
         _require(self.judge_samples >= 0, "judge_samples: must be >= 0")
@@ -512,16 +512,16 @@ def validate_stages(stages: Sequence[str]) -> None:
 class RunConfig:
     """Everything one ``vkit`` run needs; the defaults are the tiny CPU run."""
 
-    vertical: str = ""
-    seed: int = 0
-    output: str | None = None
-    preset: str = "default"
-    stages: list[str] = field(default_factory=lambda: ["cpt", "sft", "rlvr", "rm", "rlhf"])
-    threads: int = 2
+    vertical: str = ""  # the registered vertical to train (`vkit verticals` lists them)
+    seed: int = 0  # seeds data order, sampling and initialisation
+    output: str | None = None  # run directory; None -> runs/<vertical>/<timestamp>. Rerun to resume
+    preset: str = "default"  # a named set of overrides: default, or micro (a seconds-scale smoke run)
+    stages: list[str] = field(default_factory=lambda: ["cpt", "sft", "rlvr", "rm", "rlhf"])  # in order; dpo replaces rm,rlhf
+    threads: int = 2  # torch CPU threads
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
-    # Defaults: the tiny CPU run (about 10 minutes for gaokao on 2 cores; see README). rlhf lr 1e-5: from the
-    # portable base at 2e-5 rlhf broke rules on gaokao (-6.7 points) and auto (-3.3); at 1e-5 all three passed.
+    # Defaults: the tiny CPU run (about 10 minutes for gaokao on 2 cores); how they were chosen:
+    # docs/results/history.md.
     cpt: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=20, learning_rate=5e-4))
     sft: TrainStageConfig = field(
         default_factory=lambda: TrainStageConfig(max_steps=180, learning_rate=1e-3, logging_steps=20))
