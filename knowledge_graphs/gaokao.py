@@ -24,7 +24,9 @@ major_group -> province, key ``"<年>:<科类>"``, with year, track, min_score, 
 the 物理类 track if it requires 物理, to 历史类 if it requires 历史, otherwise to both.
 
 Pools hold evaluation out by province *and* university: universities of the ``train`` pool recruit
-only in train provinces, those of the ``eval`` pool only in the eval province (湖北).
+only in train provinces, those of the ``eval`` pool (the dev split) only in the eval province (湖北), and
+those of the ``test`` pool only in the test province (安徽). The test pool is drawn last, from its own
+random stream (``seed + TEST_STREAM``), so adding it left every train and eval node and edge unchanged.
 
 >>> g = build_gaokao_graph(0)
 >>> table = g.nodes["score_table:广东:2025:物理类"]
@@ -81,6 +83,12 @@ PROVINCES = (
     ProvinceSpec("湖北", "3+1+2", (TrackSpec("物理类", 230_000, 440, 105), TrackSpec("历史类", 110_000, 430, 95)),
                  "eval", ("武汉",)),
 )
+# The test split's province, generated after everything else (build_gaokao_graph).
+TEST_PROVINCES = (
+    ProvinceSpec("安徽", "3+1+2", (TrackSpec("物理类", 300_000, 445, 105), TrackSpec("历史类", 150_000, 435, 95)),
+                 "test", ("合肥",)),
+)
+TEST_STREAM = 1_000_003  # the test pool's random stream is seeded with seed + TEST_STREAM
 
 # City -> invented name prefixes (nicknames), split by pool.
 CITY_PREFIXES = {
@@ -89,8 +97,11 @@ CITY_PREFIXES = {
               "济南": ("泉城", "历下"), "青岛": ("琴岛", "崂山"), "天津": ("津门", "海河"), "厦门": ("鹭岛", "筼筜")},
     "eval": {"武汉": ("江城", "楚天", "珞珈"), "长沙": ("岳麓", "潇湘"), "成都": ("蜀都", "锦江", "天府"),
              "重庆": ("山城", "巴渝"), "西安": ("雁塔", "秦岭"), "郑州": ("嵩山", "商都")},
+    "test": {"合肥": ("庐州", "包河", "蜀山"), "南昌": ("洪城", "滕王"), "福州": ("榕城", "闽江"),
+             "昆明": ("春城", "滇池"), "沈阳": ("盛京", "浑河"), "兰州": ("金城", "皋兰")},
 }
-# Prestige tier -> (count in train pool, count in eval pool, admitted-rank fraction range of the track).
+# Prestige tier -> (count in train pool, count in eval pool, admitted-rank fraction range of the track);
+# the test pool has as many universities as the eval pool.
 TIER_MIX = {"985": (6, 3, (0.004, 0.025)), "211": (8, 4, (0.02, 0.06)), "双一流": (4, 2, (0.03, 0.08)),
             "普通": (28, 12, (0.06, 0.45)), "民办": (10, 5, (0.35, 0.7))}
 PUBLIC_TYPES = {"综合": ("大学",), "理工": ("理工大学", "工业大学", "科技大学"), "师范": ("师范大学",),
@@ -127,7 +138,10 @@ VOLATILE_SHARE = 0.12  # share of major groups with a 大小年 pattern
 
 
 def build_gaokao_graph(seed: int = 0) -> nx.MultiDiGraph:
-    """Build the whole graph from ``seed`` (deterministic; a fraction of a second of CPU)."""
+    """Build the whole graph from ``seed`` (deterministic; a fraction of a second of CPU).
+
+    The test pool (``TEST_PROVINCES`` and its universities) comes last, from a stream of its own.
+    """
     rng = random.Random(seed)
     g = nx.MultiDiGraph(name="gaokao", seed=seed)
     for year in DATA_YEARS:
@@ -135,10 +149,19 @@ def build_gaokao_graph(seed: int = 0) -> nx.MultiDiGraph:
     for spec in PROVINCES:
         _add_province(g, rng, spec)
     for pool in ("train", "eval"):
-        for uid in _add_universities(g, rng, pool):
-            for gid in _add_major_groups(g, rng, uid):
-                _add_admissions(g, rng, gid)
+        _add_pool_universities(g, rng, pool)
+    test_rng = random.Random(seed + TEST_STREAM)
+    for spec in TEST_PROVINCES:
+        _add_province(g, test_rng, spec)
+    _add_pool_universities(g, test_rng, "test")
     return g
+
+
+def _add_pool_universities(g: nx.MultiDiGraph, rng: random.Random, pool: str) -> None:
+    """The pool's universities, their 专业组 and admissions in the pool's provinces."""
+    for uid in _add_universities(g, rng, pool):
+        for gid in _add_major_groups(g, rng, uid):
+            _add_admissions(g, rng, gid)
 
 
 def score_to_rank(table: Mapping, score: int) -> int:

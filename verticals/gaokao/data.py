@@ -4,9 +4,19 @@ Everything is deterministic (``DATA_SEED``) and cached per process. Each example
 by calling the retriever on the example's own user text, so the grounded prompt the core builds
 with ``retrieve`` lists exactly the candidates the rules check.
 
-Held-out evaluation: students of the eval set come from the eval-pool province (湖北), and in the
-graph only eval-pool universities recruit there (train-pool ones only in 广东/山东/浙江). So eval
-profiles *and* every university an eval answer can cite are unseen in SFT/RL/preference data.
+Held-out evaluation, two splits held out by province *and* university (:func:`held_out_provinces`):
+
+* ``dev`` (:func:`load_dev_set`, for choosing settings): students of the eval-pool province (湖北),
+  where only eval-pool universities recruit. It is the eval set the shipped settings were chosen on,
+  unchanged (ids ``gk-eval-*``).
+* ``test`` (:func:`load_eval_set`, never used to choose anything): students of the test-pool province
+  (安徽), where only test-pool universities recruit, drawn from a random stream of their own after
+  every other split, so adding it changed no other example.
+
+Train-pool universities recruit only in 广东/山东/浙江, so dev and test profiles *and* every university
+their answers can cite are unseen in SFT/RL/preference data, and dev and test share none. An imported
+graph without a test-pool province has no dev split: its eval pool is the test split (``splits_used``
+says so).
 
 >>> chains = load_chains()
 >>> len(chains), sorted(chains[0])
@@ -33,7 +43,8 @@ from verticals.gaokao.rubric import panel_score
 from verticals.gaokao.rules import RULES
 
 DATA_SEED = 20250623
-SIZES = {"sft": 1000, "rl": 200, "pref": 300, "eval": 60}
+SIZES = {"sft": 1000, "rl": 200, "pref": 300, "eval": 60, "test": 60}  # "eval" is the dev split (ids gk-eval-*)
+TEST_STREAM = 10  # test questions are drawn from random.Random(DATA_SEED + TEST_STREAM)
 STYLE_WEIGHTS = {"全面": 0.4, "务实": 0.2, "贴心": 0.2, "简洁": 0.2}
 RANK_FRACTION_RANGE = (0.003, 0.6)
 MIN_FITTING_CANDIDATES = 3
@@ -183,8 +194,26 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
                         "province (set options.eval_provinces: [湖北] in a mapping, and import at least one other "
                         f"province for training); provinces: { {p: d['pool'] for p, d in index.provinces.items()} }")
     train, held_out = index.pools["train"], index.pools["eval"]
-    return {split: sample_questions(rng, held_out if split == "eval" else train, SIZES[split], seen, split)
-            for split in ("sft", "rl", "pref", "eval")}
+    questions = {split: sample_questions(rng, held_out if split == "eval" else train, SIZES[split], seen, split)
+                 for split in ("sft", "rl", "pref", "eval")}
+    if index.pools.get("test"):
+        test_rng = random.Random(DATA_SEED + TEST_STREAM)
+        questions["test"] = sample_questions(test_rng, index.pools["test"], SIZES["test"], seen, "test")
+    return questions
+
+
+def splits_used() -> str:
+    """One line saying what the dev and test splits hold out in this graph.
+
+    >>> splits_used()
+    'dev: students of 湖北 (eval-pool universities); test: students of 安徽 (test-pool universities)'
+    """
+    pools = gaokao_index().pools
+    if not pools.get("test"):
+        return (f"dev: none (the graph has no test-pool province); test: students of {'、'.join(pools.get('eval', ()))} "
+                "(eval-pool universities)")
+    return (f"dev: students of {'、'.join(pools['eval'])} (eval-pool universities); "
+            f"test: students of {'、'.join(pools['test'])} (test-pool universities)")
 
 
 def _gold(split: str, styles: Iterable[str]) -> list[dict]:
@@ -205,9 +234,17 @@ def load_rl_prompts() -> list[dict]:
 
 
 @lru_cache(maxsize=1)
+def load_dev_set() -> list[dict]:
+    """60 dev examples (for choosing settings): eval-pool province and universities only; none when the
+    graph has no test pool (its eval pool is then the test split)."""
+    return _gold("eval", repeat("全面")) if "test" in _questions() else []
+
+
+@lru_cache(maxsize=1)
 def load_eval_set() -> list[dict]:
-    """~60 held-out examples: eval-pool province and universities only."""
-    return _gold("eval", repeat("全面"))
+    """60 test examples (never used to choose anything): test-pool province and universities only, or the
+    eval pool's when the graph has no test pool."""
+    return _gold("test" if "test" in _questions() else "eval", repeat("全面"))
 
 
 @lru_cache(maxsize=1)
@@ -242,11 +279,12 @@ def _clearly_worse(best: str, others: list[str | None], truth: dict, pick: Calla
 
 @lru_cache(maxsize=1)
 def known_bad() -> list[dict]:
-    """Held-out examples whose answer breaks a rule: ``KNOWN_BAD_PER_KIND`` per hard perturbation.
+    """Dev examples (test ones without a dev split) whose answer breaks a rule: ``KNOWN_BAD_PER_KIND`` per
+    hard perturbation.
 
     ``violates`` names the perturbation applied.
     """
-    rng, examples, bad = random.Random(DATA_SEED + 3), load_eval_set(), []
+    rng, examples, bad = random.Random(DATA_SEED + 3), load_dev_set() or load_eval_set(), []
     for offset, name in enumerate(sorted(HARD_PERTURBATIONS)):
         made = []
         for example in examples[offset:] + examples[:offset]:

@@ -12,7 +12,8 @@ from verticals.gaokao.rules import RULES
 
 @pytest.fixture(scope="module")
 def splits():
-    return {"sft": VERTICAL.load_chains(), "rl": VERTICAL.load_rl_prompts(), "eval": VERTICAL.load_eval_set()}
+    return {"sft": VERTICAL.load_chains(), "rl": VERTICAL.load_rl_prompts(), "eval": VERTICAL.load_dev_set(),
+            "test": VERTICAL.load_eval_set()}
 
 
 def profile_key(example):
@@ -27,7 +28,7 @@ def universities(examples):
 def test_sizes(splits):
     assert len(splits["sft"]) == 1000
     assert len(splits["rl"]) == 200
-    assert len(splits["eval"]) == 60
+    assert len(splits["eval"]) == 60 and len(splits["test"]) == 60
     assert len(VERTICAL.load_preferences()) == 300
 
 
@@ -46,18 +47,20 @@ def test_experts_vary(splits):
 def test_profiles_are_disjoint_across_splits(splits):
     keys = {name: {profile_key(e) for e in examples} for name, examples in splits.items()}
     assert all(len(keys[name]) == len(splits[name]) for name in splits)
-    assert not keys["sft"] & keys["rl"] and not keys["sft"] & keys["eval"] and not keys["rl"] & keys["eval"]
+    names = sorted(keys)
+    assert not [(a, b) for a in names for b in names if a < b and keys[a] & keys[b]]
     pref_keys = {profile_key(p) for p in VERTICAL.load_preferences()}
-    assert not pref_keys & (keys["sft"] | keys["rl"] | keys["eval"])
+    assert not pref_keys & set().union(*keys.values())
 
 
-def test_eval_is_held_out_by_province_and_university(splits):
-    eval_provinces = set(gaokao_index().pools["eval"])
+@pytest.mark.parametrize("split, pool", [("eval", "eval"), ("test", "test")])
+def test_dev_and_test_are_held_out_by_province_and_university(splits, split, pool):
+    held_out = set(gaokao_index().pools[pool])
     train_like = splits["sft"] + splits["rl"] + list(VERTICAL.load_preferences())
-    assert {e["truth"]["province"] for e in splits["eval"]} <= eval_provinces
-    assert not {e["truth"]["province"] for e in train_like} & eval_provinces
-    assert not universities(splits["eval"]) & universities(train_like)
-    assert {e["truth"]["pool"] for e in splits["eval"]} == {"eval"}
+    assert {e["truth"]["province"] for e in splits[split]} <= held_out
+    assert not {e["truth"]["province"] for e in train_like} & held_out
+    assert not universities(splits[split]) & universities(train_like)
+    assert {e["truth"]["pool"] for e in splits[split]} == {pool}
 
 
 def test_known_bad_answers_fail_a_rule():

@@ -28,8 +28,8 @@ def test_same_seed_same_graph_and_other_seed_differs():
 
 
 def test_sizes_are_in_the_planned_range(graph):
-    assert len(nodes(graph, "province")) == 4
-    assert 60 <= len(nodes(graph, "university")) <= 90
+    assert sorted(d["pool"] for d in nodes(graph, "province")) == ["eval", "test", "train", "train", "train"]
+    assert 90 <= len(nodes(graph, "university")) <= 120
     assert sorted(d["year"] for d in nodes(graph, "year")) == list(DATA_YEARS)
     assert {d["mode"] for d in nodes(graph, "province")} == {"3+1+2", "3+3"}
 
