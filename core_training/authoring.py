@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import random
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
@@ -130,6 +132,70 @@ def parse_or_none(parse: Callable[[str], T], text: str, error: type[Exception] =
         return parse(text)
     except error:
         return None
+
+
+_CACHING = {"on": True}  # parse_caching(False) turns every ParseCache off: the naive path, for benches and tests
+_PARSE_CACHES: list["ParseCache"] = []  # every cache made, for clear_parse_caches
+
+
+class ParseCache:
+    """``parse(text)`` remembered per text, so the rules of one answer parse it once between them.
+
+    The rules of a vertical each need the same parse of a response (its JSON, its sections). A rule
+    calls the cache instead of the parser; the first call parses, the others get the same object, or
+    the same error message. Keys are response texts (Python caches a string's hash, so a lookup is
+    cheap); ``maxsize`` bounds memory, and is large because a TRL reward function runs one rule over
+    a whole batch before the next rule starts. Cached values are shared: a rule must not change them.
+
+    >>> calls = []
+    >>> def parse(text):
+    ...     calls.append(text)
+    ...     return json.loads(text)
+    >>> cached = ParseCache(parse, ValueError)
+    >>> cached.value('{"a": 1}') is cached.value('{"a": 1}'), len(calls)
+    (True, 1)
+    >>> cached.outcome("{oops")[1]
+    'Expecting property name enclosed in double quotes: line 1 column 2 (char 1)'
+    >>> with parse_caching(False):
+    ...     _ = cached.value('{"a": 1}')
+    >>> len(calls)
+    3
+    """
+
+    def __init__(self, parse: Callable[[str], T], error: type[Exception] = ValueError, maxsize: int = 8192) -> None:
+        self.parse, self.error = parse, error
+        self._cached = lru_cache(maxsize=maxsize)(self._parse_once)
+        _PARSE_CACHES.append(self)
+
+    def _parse_once(self, text: str) -> tuple[T | None, str | None]:
+        try:
+            return self.parse(text), None
+        except self.error as exc:
+            return None, str(exc)
+
+    def outcome(self, text: str) -> tuple[T | None, str | None]:
+        """``(value, None)`` when ``text`` parses, else ``(None, the error's message)``."""
+        return self._cached(text) if _CACHING["on"] else self._parse_once(text)
+
+    def value(self, text: str) -> T | None:
+        """The parse of ``text``, or None when it raises the parser's error (like :func:`parse_or_none`)."""
+        return self.outcome(text)[0]
+
+
+def clear_parse_caches() -> None:
+    """Forget every cached parse (a benchmark's next pass then parses fresh answers, as a new RL step does)."""
+    for cache in _PARSE_CACHES:
+        cache._cached.cache_clear()
+
+
+@contextmanager
+def parse_caching(enabled: bool):
+    """Within the block every :class:`ParseCache` is on (``True``) or parses afresh on each call (``False``)."""
+    before, _CACHING["on"] = _CACHING["on"], enabled
+    try:
+        yield
+    finally:
+        _CACHING["on"] = before
 
 
 def verdict(problems: Sequence[str], checked: int | None = None) -> RuleResult:

@@ -85,7 +85,11 @@ def choice_label(choice: dict) -> str:
 def resolve_choice(choice: dict, candidates: list[dict]) -> dict | None:
     """The retrieved candidate a choice refers to (by id, else by 大学 and optional 专业组), or None."""
     if "id" in choice:
-        return next((c for c in candidates if c["id"] == choice["id"]), None)
+        wanted = choice["id"]
+        for candidate in candidates:  # a plain loop: the rules call this for every choice of every answer
+            if candidate["id"] == wanted:
+                return candidate
+        return None
     named = [c for c in candidates if c["university"] == choice.get("大学")
              and choice.get("专业组") in (None, c["group"])]
     return named[0] if len(named) == 1 else None

@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import re
 
-from core_training.authoring import parse_or_none, verdict
+from core_training.authoring import ParseCache, verdict
 from core_training.contract import Example, Rule, RuleResult
 from verticals.gaokao.answer import PlanError, choice_label, parse_plan, resolve_choice, section_titles, split_sections
 from verticals.gaokao.experts import write_gold_answer
 from verticals.gaokao.kg import university_names
+from verticals.gaokao.scope import recommends_within_scope
 from verticals.gaokao.vocab import (PROVINCE_NAMES, RISKS, SECTIONS, TIERS, TRACK_NAMES, margin_percent,
                                    tier_for_margin)
 
 NO_PLAN = "no parsable 志愿表"
+STATED_RANK = re.compile(r"位次\s*(\d+)")
+STATED_RANK_SPAN = re.compile(r"位次\s*\d+")
+STATED_SCORE = re.compile(r"(?<!\d)(\d+)\s*分(?!数)")
+STATED_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 
 DEMO_EXAMPLE = {"id": "gk-demo", "messages": [{"role": "user", "content": "广东2025物理类598分，物化生，想学计算机"}],
                 "truth": {
@@ -47,8 +52,11 @@ DEMO_EXAMPLE = {"id": "gk-demo", "messages": [{"role": "user", "content": "广�
 DEMO_ANSWER = write_gold_answer(DEMO_EXAMPLE["truth"], "全面")
 
 
-def _plan(response: str) -> dict | None:
-    return parse_or_none(parse_plan, response, PlanError)
+# Each answer is parsed once for all rules (see ParseCache); the parses are shared, so rules only read them.
+_PLAN = ParseCache(parse_plan, PlanError)
+_plan = _PLAN.value  # the validated 志愿表, or None
+_sections = ParseCache(split_sections).value
+_titles = ParseCache(section_titles).value
 
 
 def structure_parses(response: str, example: Example) -> RuleResult:
@@ -68,18 +76,15 @@ def structure_parses(response: str, example: Example) -> RuleResult:
     >>> structure_parses(DEMO_ANSWER.replace("【填报策略】", ""), DEMO_EXAMPLE).reason
     'missing section 【填报策略】'
     """
-    titles = section_titles(response)
+    titles = _titles(response)
     missing = [title for title in SECTIONS if title not in titles]
     if missing:
         return RuleResult.fail(f"missing section 【{missing[0]}】")
     first_seen = [titles.index(title) for title in SECTIONS]
     if first_seen != sorted(first_seen):
         return RuleResult.fail(f"sections out of order: {' '.join(titles)}")
-    try:
-        parse_plan(response)
-    except PlanError as error:
-        return RuleResult.fail(str(error))
-    return RuleResult.ok()
+    error = _PLAN.outcome(response)[1]
+    return RuleResult.fail(error) if error else RuleResult.ok()
 
 
 def rank_conversion_correct(response: str, example: Example) -> RuleResult:
@@ -103,7 +108,7 @@ def rank_conversion_correct(response: str, example: Example) -> RuleResult:
     if plan["位次"] != truth["rank"]:
         return RuleResult.fail(f"志愿表 位次 {plan['位次']} ≠ {truth['rank']}, "
                                f"the {truth['year']} 一分一段 rank of {truth['score']}分")
-    stated = re.findall(r"位次\s*(\d+)", split_sections(response).get("考生情况分析", ""))
+    stated = STATED_RANK.findall(_sections(response).get("考生情况分析", ""))
     wrong = [int(s) for s in stated if int(s) != truth["rank"]]
     if wrong:
         return RuleResult.fail(f"【考生情况分析】 says 位次{wrong[0]} but the table gives {truth['rank']}")
@@ -126,18 +131,18 @@ def profile_matches_facts(response: str, example: Example) -> RuleResult:
     >>> profile_matches_facts(wrong, DEMO_EXAMPLE).reason
     '【考生情况分析】 says 湖北 (the student is from 广东); says 621分 (the score is 598)'
     """
-    text, truth = split_sections(response).get("考生情况分析"), example["truth"]
+    text, truth = _sections(response).get("考生情况分析"), example["truth"]
     if text is None:
         return RuleResult.skip("no 【考生情况分析】")
-    text = re.sub(r"位次\s*\d+", "", text)  # ranks are rank_conversion_correct's; a 4-digit rank is no year
+    text = STATED_RANK_SPAN.sub("", text)  # ranks are rank_conversion_correct's; a 4-digit rank is no year
     problems = [f"says {name} (the student is from {truth['province']})"
                 for name in PROVINCE_NAMES if name in text and name != truth["province"]]
     problems += [f"says {name} (the track is {truth['track']})"
                  for name in TRACK_NAMES if name in text and name != truth["track"]]
     problems += [f"says {s}分 (the score is {truth['score']})"
-                 for s in re.findall(r"(?<!\d)(\d+)\s*分(?!数)", text) if int(s) != truth["score"]]
+                 for s in STATED_SCORE.findall(text) if int(s) != truth["score"]]
     problems += [f"says {y}年 (the exam year is {truth['year']})"
-                 for y in re.findall(r"(?<!\d)(20\d\d)(?!\d)", text) if int(y) != truth["year"]]
+                 for y in STATED_YEAR.findall(text) if int(y) != truth["year"]]
     return RuleResult.fail("【考生情况分析】 " + "; ".join(problems)) if problems else RuleResult.ok()
 
 
@@ -348,7 +353,7 @@ def risk_warning_present(response: str, example: Example) -> RuleResult:
     unknown = [risk for risk in risks if risk not in RISKS]
     if unknown:
         return RuleResult.fail(f"unknown risk {unknown[0]}; use one of {'/'.join(RISKS)}")
-    warnings = split_sections(response).get("风险提示", "")
+    warnings = _sections(response).get("风险提示", "")
     unexplained = [risk for risk in risks if risk not in warnings]
     if unexplained:
         return RuleResult.fail(f"risk {unexplained[0]} listed but not explained in 【风险提示】")
@@ -370,4 +375,6 @@ RULES = (
     Rule("subject_requirements_met", subject_requirements_met, 1.0, "no group whose 选科 the student lacks"),
     Rule("choices_exist", choices_exist, 1.0, "no nonexistent university or major group"),
     Rule("risk_warning_present", risk_warning_present, 0.5, "known risks, each explained in 【风险提示】"),
+    Rule("recommends_within_scope", recommends_within_scope, 1.0,
+         "no university outside the retrieved candidates; no advice about a place the graph lacks", held_out=True),
 )
