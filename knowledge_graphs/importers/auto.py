@@ -40,7 +40,8 @@ import networkx as nx
 
 from knowledge_graphs.auto import kw_to_ps
 from knowledge_graphs.importers.common import (
-    CellError, GraphSchema, ImportReport, TableMapping, canonical_options, check_fields, import_rows, schema_problems,
+    CellError, GraphSchema, ImportReport, MappingError, TableMapping, canonical_options, check_fields, import_rows,
+    schema_problems,
 )
 
 TRIM_FIELDS = ("trim_name", "energy", "body", "size_class", "price", "engine", "displacement", "power_kw",
@@ -79,13 +80,15 @@ def parse_class(text: str) -> tuple[str, str | None]:
     return body, next((size for word, size in SIZES if word in text), None)
 
 
-def _canonical(text: str | None, table: tuple, name: str) -> str | None:
+def _canonical(row, field_name: str, table: tuple) -> str | None:
+    """The canonical value of an optional word field; one the table does not know is counted and left unknown."""
+    text = row.text(field_name)
     if text is None:
         return None
     low = text.lower()
     found = next((value for word, value in table if word in low), None)
     if found is None:
-        raise CellError(f"unknown_{name}")
+        row.unreadable(field_name, False, f"unknown_{field_name}")
     return found
 
 
@@ -110,7 +113,7 @@ class AutoImport:
         year = row.integer("year", "year") or _year_in(row.required("trim_name"))
         if year is None:
             raise CellError("missing:year")
-        full_name = f"{year}款 {brand}{series} {trim['trim_name']}"
+        full_name = f"{year}款 {series_label(brand, series)} {trim['trim_name']}"
         if full_name in self.names:
             raise CellError("conflicting_duplicate:trim")
         self.names.add(full_name)
@@ -129,37 +132,45 @@ class AutoImport:
         self.graph.add_edge(sid, tid, kind="has_trim")
 
     def _trim_fields(self, row, brand: str, series: str) -> dict:
-        """Every trim attribute of one row, read before anything is added to the graph."""
-        body, size = parse_class(row.text("class") or "")
+        """Every trim attribute of one row, read before anything is added to the graph.
+
+        What the row does not say stays None (unknown) and is counted (``unknown:<field>``): a table
+        without a 级别/body column gives no body, one without 能源 no energy; nothing is defaulted.
+        """
+        body, size = parse_class(row.text("class")) if row.text("class") else (None, None)
         body, size = row.text("body") or body, row.text("size_class") or size
-        energy = _canonical(row.text("energy"), ENERGIES, "energy")
+        energy = _canonical(row, "energy", ENERGIES)
         engine, displacement = parse_engine(row.text("engine"))
-        energy = energy or ("燃油" if engine else None)
-        if energy is None:
-            raise CellError("missing:energy")
         kw = row.number("power_kw", "kw")
         kw = kw if kw is not None else row.number("power_ps", "kw", unit="ps")  # a bare 马力 number
-        if kw is None:
-            raise CellError("missing:power_kw")
+        for name, value in (("body", body), ("energy", energy), ("power_kw", kw)):
+            if value is None:
+                row.report.note(f"unknown:{name}")
         length, width, height = _dimensions(row)
         trim = {
             "trim_name": _trim_name(row.required("trim_name"), brand, series), "energy": energy, "body": body,
             "size_class": size, "price": round(row.number("price", "wan_yuan", True), 2),
             "engine": None if energy == "纯电" else engine,
             "displacement": None if energy == "纯电" else row.number("displacement", "litre") or displacement,
-            "power_kw": int(round(kw)), "power_ps": kw_to_ps(int(round(kw))), "torque": row.integer("torque", "nm"),
+            "power_kw": None if kw is None else int(round(kw)), "power_ps": None if kw is None else kw_to_ps(int(round(kw))),
+            "torque": row.integer("torque", "nm"),
             "transmission": row.text("transmission"), "accel": row.number("accel", "seconds"),
             "fuel": row.number("fuel", "l_per_100km"), "range_km": row.integer("range_km", "km"),
             "length": length, "width": width, "height": height, "wheelbase": row.integer("wheelbase", "mm"),
             "weight": row.integer("weight", "kg"), "seats": row.integer("seats", "count"),
-            "drive": _canonical(row.text("drive"), DRIVES, "drive"),
+            "drive": _canonical(row, "drive", DRIVES),
         }
         if row.text("top_speed") is not None:
             trim["top_speed"] = row.integer("top_speed", "km_h")
         return trim
 
     def finish(self) -> nx.DiGraph:
-        """Levels by price within (series, year); each series' energies in 燃油/混动/纯电 order."""
+        """Levels by price within (series, year); each series' energies in 燃油/混动/纯电 order.
+
+        Raises:
+            MappingError: a series named in ``options.eval_series`` has no imported trim.
+        """
+        self._check_eval_series()
         trims = [(n, d) for n, d in self.graph.nodes(data=True) if d["kind"] == "trim"]
         groups: dict = {}
         for node, data in trims:
@@ -169,7 +180,7 @@ class AutoImport:
                 self.graph.nodes[node]["level"] = level
         for node, data in self.graph.nodes(data=True):
             if data["kind"] == "series":
-                energies = {self.graph.nodes[t]["energy"] for t in self.graph.successors(node)}
+                energies = {self.graph.nodes[t]["energy"] for t in self.graph.successors(node)} - {None}
                 data["energies"] = [e for e in ENERGY_ORDER if e in energies]
                 if self.eval_series:
                     brand = self.graph.nodes[data["brand"]]["name"]
@@ -178,15 +189,41 @@ class AutoImport:
         return self.graph
 
 
+    def _check_eval_series(self) -> None:
+        names = set()
+        for _, data in self.graph.nodes(data=True):
+            if data["kind"] == "series":
+                brand = self.graph.nodes[data["brand"]]["name"]
+                names |= {data["name"], brand + data["name"]}
+        absent = sorted(self.eval_series - names)
+        if absent:
+            raise MappingError(f"options.eval_series names {', '.join(absent)}, but no trim of that series was "
+                               "imported (all its rows dropped, or the name is spelled otherwise: see the report)")
+
+
 def _year_in(text: str) -> int | None:
     match = re.search(r"(20\d\d)\s*款", text)
     return int(match.group(1)) if match else None
 
 
+def series_label(brand: str, series: str) -> str:
+    """Brand and series as a full name writes them, the brand once: ``星驰逐风``, ``东风日产-轩逸``.
+
+    >>> series_label("星驰", "逐风"), series_label("日产", "东风日产-轩逸"), series_label("比亚迪", "比亚迪秦PLUS")
+    ('星驰逐风', '东风日产-轩逸', '比亚迪秦PLUS')
+    """
+    return series if brand in series else brand + series
+
+
 def _trim_name(text: str, brand: str, series: str) -> str:
-    """The trim part of a portal's name: ``2024款 星驰逐风 1.5T 豪华型`` -> ``1.5T 豪华型``."""
+    """The trim part of a portal's name, without the year, brand or series it repeats.
+
+    >>> _trim_name("2024款 星驰逐风 1.5T 豪华型", "星驰", "逐风"), _trim_name("2023款 轩逸 1.6L XL", "日产", "东风日产-轩逸")
+    ('1.5T 豪华型', '1.6L XL')
+    """
     name = re.sub(r"20\d\d\s*款", "", text)
-    for word in (brand + series, series, brand):
+    short = re.split(r"[-·]", series)[-1]  # 东风日产-轩逸: the name people write is 轩逸
+    for word in sorted({brand + series, series_label(brand, series), series, short, brand}, key=len, reverse=True):
         name = name.replace(word, "")
     return re.sub(r"\s+", " ", name).strip() or text
 
@@ -196,9 +233,9 @@ def _dimensions(row) -> tuple[int | None, int | None, int | None]:
     text = row.text("dimensions")
     if text:
         parts = re.findall(r"\d+(?:\.\d+)?", text)
-        if len(parts) != 3:
-            raise CellError("not_a_dimension:dimensions")
-        return tuple(int(float(p)) for p in parts)  # type: ignore[return-value]
+        if len(parts) == 3:
+            return tuple(int(float(p)) for p in parts)  # type: ignore[return-value]
+        row.unreadable("dimensions", False, "not_a_dimension:dimensions")
     return row.integer("length", "mm"), row.integer("width", "mm"), row.integer("height", "mm")
 
 
@@ -216,13 +253,13 @@ def validate(graph: nx.DiGraph) -> tuple[list[str], list[str]]:
     for node, t in graph.nodes(data=True):
         if t.get("kind") != "trim":
             continue
-        if t["power_ps"] != kw_to_ps(t["power_kw"]):
+        if t["power_kw"] is not None and t["power_ps"] != kw_to_ps(t["power_kw"]):
             errors.append(f"{node}: power_ps {t['power_ps']} ≠ round({t['power_kw']} kW × 1.36)")
         if t["energy"] == "纯电" and t["range_km"] is None:
             warnings.append(f"{node} {t['full_name']}: 纯电 without a range")
-        if t["energy"] != "纯电" and t["fuel"] is None:
+        if t["energy"] in ("燃油", "混动") and t["fuel"] is None:
             warnings.append(f"{node} {t['full_name']}: {t['energy']} without a fuel figure")
-        missing = [k for k in ("size_class", "drive", "seats", "weight") if t[k] is None]
+        missing = [k for k in ("energy", "body", "size_class", "power_kw", "drive", "seats", "weight") if t[k] is None]
         if missing:
             warnings.append(f"{node} {t['full_name']}: no {', '.join(missing)}")
     pools = [d.get("pool") for _, d in graph.nodes(data=True) if d.get("kind") == "series"]

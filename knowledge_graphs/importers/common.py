@@ -217,11 +217,16 @@ def load_mapping(path: str | Path, kind: str | None = None) -> TableMapping:
     """
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise MappingError(f"{path}: cannot read the mapping ({error})") from error
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        problem = str(error).splitlines()[0] if not isinstance(error, UnicodeDecodeError) else "not UTF-8 text"
+        raise MappingError(f"{path}: cannot read the mapping ({problem})") from None
+    if not isinstance(data, dict):
+        raise MappingError(f"{path}: the mapping must be a YAML mapping of keys, got {type(data).__name__}")
     for key in ("vertical", "columns"):
         if key not in data:
             raise MappingError(f"{path}: the mapping has no {key!r} key")
+    if not isinstance(data["columns"] or {}, dict):
+        raise MappingError(f"{path}: field columns: must map graph fields to columns, got {type(data['columns']).__name__}")
     kind = kind or data.get("kind")
     if not kind:
         raise MappingError(f"{path}: the mapping names no 'kind' (or pass --kind)")
@@ -271,13 +276,20 @@ def check_columns(mapping: TableMapping, header: list[str], source: str) -> None
 def read_table(path: str | Path) -> tuple[list[str], list[list[str]]]:
     """Header (cleaned) and raw rows of a CSV file; UTF-8 (with or without BOM), else GB18030."""
     raw = Path(path).read_bytes()
+    if b"\x00" in raw:
+        raise MappingError(f"{path}: the table holds NUL bytes (UTF-16 or binary?); save it as UTF-8 CSV")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("gb18030")
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise MappingError(f"{path}: the table is neither UTF-8 nor GB18030 text; save it as UTF-8 CSV") from None
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise MappingError(f"{path}: the table is empty")
+    if not any(any(cell.strip() for cell in row) for row in rows[1:]):
+        raise MappingError(f"{path}: the table has a header but no data rows")
     return [clean_cell(h) or "" for h in rows[0]], rows[1:]
 
 
@@ -399,6 +411,7 @@ class ImportReport:
     dropped: Counter = field(default_factory=Counter)
     notes: Counter = field(default_factory=Counter)
     examples: dict[str, list[int]] = field(default_factory=dict)  # reason -> first line numbers
+    values: dict[str, list[str]] = field(default_factory=dict)  # note -> first distinct values it was about
     filled: Counter = field(default_factory=Counter)
     fields: list[str] = field(default_factory=list)  # mapped fields, in mapping order
     absent: list[str] = field(default_factory=list)
@@ -411,6 +424,12 @@ class ImportReport:
 
     def note(self, what: str, count: int = 1) -> None:
         self.notes[what] += count
+
+    def example_value(self, what: str, value: str, limit: int = 20) -> None:
+        """Keep ``value`` (e.g. a name that did not resolve) as one of the first ``limit`` examples of ``what``."""
+        values = self.values.setdefault(what, [])
+        if value not in values and len(values) < limit:
+            values.append(value)
 
     def coverage(self) -> dict[str, float]:
         """Per mapped field, the share of used rows that have a value (1.0 = every row).
@@ -426,7 +445,8 @@ class ImportReport:
         return {"source": self.source, "mapping": self.mapping, "vertical": self.vertical, "kind": self.kind,
                 "rows_read": self.rows_read, "rows_used": self.rows_used, "dropped": dict(sorted(self.dropped.items())),
                 "notes": dict(sorted(self.notes.items())), "example_lines": dict(sorted(self.examples.items())),
-                "coverage": self.coverage(), "absent_fields": self.absent}
+                "example_values": dict(sorted(self.values.items())), "coverage": self.coverage(),
+                "absent_fields": self.absent}
 
     def summary(self) -> str:
         """A few printable lines, e.g. for the CLI: counts, drops, notes, partly filled and absent fields."""
@@ -434,7 +454,8 @@ class ImportReport:
                  f"dropped {sum(self.dropped.values())}"]
         lines += [f"  dropped {count:5d}  {reason}  (lines {', '.join(map(str, self.examples.get(reason, [])))})"
                   for reason, count in sorted(self.dropped.items())]
-        lines += [f"  note    {count:5d}  {what}" for what, count in sorted(self.notes.items())]
+        lines += [f"  note    {count:5d}  {what}" + (f"  ({', '.join(self.values[what])})" if what in self.values else "")
+                  for what, count in sorted(self.notes.items())]
         partial = [f"{name} {share:.0%}" for name, share in self.coverage().items() if share < 1]
         if partial:
             lines.append(f"  coverage (rows with a value): {', '.join(partial)}")

@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from knowledge_graphs.importers.common import (
-    CellError, GraphSchema, ImportReport, TableMapping, canonical_options, check_fields, import_rows, schema_problems,
-    split_list,
+    CellError, GraphSchema, ImportReport, MappingError, TableMapping, canonical_options, check_fields, import_rows, parse_quantity,
+    schema_problems, split_list,
 )
 
 SCHEMA = GraphSchema(
@@ -67,10 +67,18 @@ KINDS = {  # kind -> (required fields, optional fields)
     "universities": ({"name"}, {"city", "province", "is_985", "is_211", "is_double_first_class", "level", "type",
                                 "ownership"}),
 }
-OPTIONS = {"eval_provinces": [], "mode": None}
+OPTIONS = {"eval_provinces": [], "test_provinces": [], "mode": None}
 TRACKS = {"物理类": "物理类", "物理": "物理类", "首选物理": "物理类", "物理方向": "物理类",
           "历史类": "历史类", "历史": "历史类", "首选历史": "历史类", "历史方向": "历史类",
-          "综合": "综合", "不分文理": "综合", "综合改革": "综合", "普通类": "综合"}
+          "综合": "综合", "不分文理": "综合", "综合改革": "综合", "普通类": "综合",
+          # the old system (文理分科), still most provinces' history before their reform
+          "文科": "文科", "文史": "文科", "文史类": "文科", "文": "文科", "理科": "理科", "理工": "理科", "理工类": "理科",
+          "理": "理科", "艺术类": "艺术类", "艺术": "艺术类", "艺术文": "艺术类", "艺术理": "艺术类", "艺术(文)": "艺术类",
+          "艺术(理)": "艺术类", "体育类": "体育类", "体育": "体育类", "体育文": "体育类", "体育理": "体育类",
+          "体育(文)": "体育类", "体育(理)": "体育类"}
+TRACK_ORDER = ("物理类", "历史类", "综合", "理科", "文科", "艺术类", "体育类")
+OLD_SYSTEM_TRACKS = frozenset({"文科", "理科", "艺术类", "体育类"})
+SCORE_BAND = re.compile(r"(\d+)\s*[-~～—至到]\s*(\d+)分?")
 SUBJECTS = ("物理", "化学", "生物", "历史", "地理", "政治", "技术")
 SUBJECT_ABBR = {"物": "物理", "化": "化学", "生": "生物", "史": "历史", "地": "地理", "政": "政治", "技": "技术"}
 TYPE_WORDS = (("师范", "师范"), ("医", "医药"), ("中医", "医药"), ("财经", "财经"), ("经贸", "财经"), ("商", "财经"),
@@ -84,9 +92,43 @@ DEFAULT_GROUP = "院校专业组"
 
 
 def split_campus(name: str) -> tuple[str, str | None]:
-    """(parent university, campus) of ``XX大学(威海)`` / ``XX大学威海分校``; campus None for a main campus."""
+    """(parent university, campus) of ``XX大学(威海)`` / ``XX大学威海分校``; campus None for a main campus.
+
+    A bracket holding another school's name is an alias (a former or second name), not a campus:
+
+    >>> split_campus("扬州市职业大学(扬州市广播电视大学)")
+    ('扬州市职业大学', None)
+    """
     match = re.fullmatch(r"(.+?)\s*\((.+?)(?:校区|分校)?\)", name) or re.fullmatch(r"(.+?(?:大学|学院))(.+?)(?:分校|校区)", name)
+    if match and re.search(r"(?:大学|学院|学校)$", match.group(2)):
+        return match.group(1).strip(), None
     return (match.group(1).strip(), match.group(2).strip()) if match else (name, None)
+
+
+def abbreviates(short: str, full: str) -> bool:
+    """``short`` is an abbreviation of ``full``: its characters in order, the first one or the last word shared.
+
+    >>> abbreviates("华东师大", "华东师范大学"), abbreviates("建桥学院", "上海建桥学院"), abbreviates("华东师大", "华东理工大学")
+    (True, True, False)
+    """
+    if len(short) >= len(full) or (short[0] != full[0] and not full.endswith(short)):
+        return False
+    rest = iter(full)
+    return all(char in rest for char in short)
+
+
+def parse_score(text: str) -> tuple[int, str | None]:
+    """(score, open side) from ``598``, ``684+``/``700及以上`` (above), ``150以下`` (below) or a band
+    ``666-750`` (its lower end: 累计人数 at a band counts everyone in it).
+
+    >>> parse_score("666-750"), parse_score("700及以上"), parse_score("598")
+    ((666, 'band'), (700, 'above'), (598, None))
+    """
+    band = SCORE_BAND.fullmatch(text.replace(" ", ""))
+    if band:
+        return min(int(band.group(1)), int(band.group(2))), "band"
+    quantity = parse_quantity(text, "score")
+    return int(quantity.value), quantity.open_ended
 
 
 def university_name(name: str) -> str:
@@ -139,7 +181,9 @@ class GaokaoImport:
     score_rows: dict = field(default_factory=dict)  # (province, year, track) -> {score: (cumulative, count, line, report)}
     pending: list[PendingAdmission] = field(default_factory=list)
     eval_provinces: set = field(default_factory=set)
+    test_provinces: set = field(default_factory=set)
     mode: str | None = None
+    resolved: dict = field(default_factory=dict)  # name as written -> listed name it abbreviates (or None)
     listed: set = field(default_factory=set)  # names of universities read from a university list
     unlisted: dict = field(default_factory=dict)  # university id -> report of the table that named it first
 
@@ -148,6 +192,7 @@ class GaokaoImport:
         check_fields(mapping, KINDS)
         options = canonical_options(mapping, OPTIONS)
         self.eval_provinces |= set(options["eval_provinces"])
+        self.test_provinces |= set(options["test_provinces"])
         self.mode = options["mode"] or self.mode
         handler = {"score_table": self._score_row, "admissions": self._admission_row,
                    "batch_lines": self._batch_row, "universities": self._university_row}[mapping.kind]
@@ -171,26 +216,29 @@ class GaokaoImport:
 
     def _score_row(self, row, report: ImportReport) -> None:
         key = (row.required("province"), row.integer("year", "year", True), self._track(row))
-        score = row.quantity("score", "score")
-        if score is None:
-            raise CellError("missing:score")
+        try:
+            value, opens = parse_score(row.required("score"))
+        except CellError as error:
+            raise CellError(f"{error}:score") from None
+        if opens:
+            report.note("score_band" if opens == "band" else "open_ended:score")
         cumulative, count = row.integer("cumulative", "count"), row.integer("count", "count")
         if cumulative is None and count is None:
             raise CellError("missing:cumulative_and_count")
         table = self.score_rows.setdefault(key, {})
-        value = int(score.value)
         if value in table:
             raise CellError("conflicting_duplicate:score")
-        table[value] = (cumulative, count, row.number_in_file, report, score.open_ended)
+        table[value] = (cumulative, count, row.number_in_file, report, opens)
 
     def _admission_row(self, row, report: ImportReport) -> None:
         province, year, track = row.required("province"), row.integer("year", "year", True), self._track(row)
-        raw_university, group_name = row.required("university"), row.text("group") or DEFAULT_GROUP
+        raw_university, group_name = self._listed_name(row.required("university"), report), row.text("group") or DEFAULT_GROUP
         subjects = parse_subjects(row.text("subjects"))
         attrs = dict(kind="admission", year=year, track=track, min_score=row.integer("min_score", "score", True),
                      min_rank=row.integer("min_rank", "count"), plan=row.integer("plan", "count"))
-        if row.text("batch"):
-            attrs["batch"] = row.text("batch")
+        batch = row.text("batch")
+        if batch:
+            attrs["batch"] = batch
         gid = f"major_group:{university_name(raw_university)}:{group_name}"
         if gid in self.graph and self.graph.nodes[gid]["subjects"] != subjects:
             raise CellError("subjects_differ_from_earlier_row")
@@ -236,6 +284,22 @@ class GaokaoImport:
             if row.text(name):
                 node[name] = row.text(name)
 
+    def _listed_name(self, raw_name: str, report: ImportReport) -> str:
+        """The university list's name for ``raw_name``: itself, its name without a bracketed alias, or the one
+        listed name it abbreviates (``华东师大`` -> ``华东师范大学``); unchanged when none or several fit."""
+        name = university_name(raw_name)
+        if not self.listed or name in self.listed:
+            return raw_name
+        if name not in self.resolved:
+            fits = [full for full in self.listed if abbreviates(name, full)]
+            self.resolved[name] = fits[0] if len(fits) == 1 else None
+        if self.resolved[name] is None:
+            report.note("university_not_resolved")
+            report.example_value("university_not_resolved", name)
+            return raw_name
+        report.note("university_abbreviation")
+        return self.resolved[name]
+
     def _university(self, raw_name: str, report: ImportReport | None = None) -> str:
         """The node id of a university (created on first mention; ``report`` notes one not listed)."""
         name = university_name(raw_name)
@@ -251,6 +315,7 @@ class GaokaoImport:
 
     def finish(self) -> nx.MultiDiGraph:
         """Build the score tables, resolve missing ranks, fill the province and university attributes."""
+        self._check_pools()
         for key, rows in sorted(self.score_rows.items()):
             self._add_score_table(key, rows)
         self.score_rows.clear()
@@ -258,6 +323,15 @@ class GaokaoImport:
         self._finish_universities()
         self._finish_provinces()
         return self.graph
+
+    def _check_pools(self) -> None:
+        """MappingError when ``eval_provinces``/``test_provinces`` name a province no table brought in."""
+        present = {d["name"] for _, d in self._nodes("province")} | {key[0] for key in self.score_rows}
+        for option, names in (("eval_provinces", self.eval_provinces), ("test_provinces", self.test_provinces)):
+            absent = sorted(names - present)
+            if absent:
+                raise MappingError(f"options.{option} names {', '.join(absent)}, but no imported row is of that "
+                                   "province (all its rows dropped, or the name is spelled otherwise: see the report)")
 
     def _add_score_table(self, key: tuple, rows: dict) -> None:
         province, year, track = key
@@ -322,7 +396,8 @@ class GaokaoImport:
                          else "民办" if u["ownership"] == "民办" else "普通")
             recruits = {nodes[p]["name"] for g in self.graph.successors(uid) if nodes[g]["kind"] == "major_group"
                         for p in self.graph.successors(g)}
-            u["pool"] = "eval" if recruits and recruits <= self.eval_provinces else "train"
+            u["pool"] = ("eval" if recruits and recruits <= self.eval_provinces else
+                         "test" if recruits and recruits <= self.test_provinces else "train")
 
     def _finish_provinces(self) -> None:
         cities = {}
@@ -331,13 +406,28 @@ class GaokaoImport:
                 cities.setdefault(u["province"], set()).add(u["city"])
         for _, p in self._nodes("province"):
             tracks = set(p["tracks"])
-            p["tracks"] = [t for t in ("物理类", "历史类", "综合") if t in tracks]
-            p["mode"] = "3+1+2" if tracks <= {"物理类", "历史类"} else "3+3" if tracks == {"综合"} else self.mode or "其他"
-            p["pool"] = "eval" if p["name"] in self.eval_provinces else "train"
+            p["tracks"] = [t for t in TRACK_ORDER if t in tracks]
+            mode = province_mode(tracks)
+            p["mode"] = self.mode if mode == "其他" and self.mode else mode
+            p["pool"] = ("eval" if p["name"] in self.eval_provinces else
+                         "test" if p["name"] in self.test_provinces else "train")
             p["local_cities"] = sorted(set(p["local_cities"]) | cities.get(p["name"], set()))
 
     def _nodes(self, kind: str):
         return ((n, d) for n, d in self.graph.nodes(data=True) if d.get("kind") == kind)
+
+
+def province_mode(tracks: set[str]) -> str:
+    """The exam system a province's tracks imply: 3+1+2, 3+3, 文理 (the old system) or 其他 (a mix).
+
+    >>> province_mode({"物理类", "历史类"}), province_mode({"综合"}), province_mode({"文科", "理科", "艺术类"})
+    ('3+1+2', '3+3', '文理')
+    """
+    if tracks <= {"物理类", "历史类"}:
+        return "3+1+2"
+    if tracks == {"综合"}:
+        return "3+3"
+    return "文理" if tracks <= OLD_SYSTEM_TRACKS else "其他"
 
 
 def start(graph: nx.MultiDiGraph | None = None) -> GaokaoImport:
@@ -347,6 +437,7 @@ def start(graph: nx.MultiDiGraph | None = None) -> GaokaoImport:
     state = GaokaoImport(graph=graph)
     state.listed = {d["name"] for _, d in state._nodes("university")}
     state.eval_provinces = {d["name"] for _, d in state._nodes("province") if d.get("pool") == "eval"}
+    state.test_provinces = {d["name"] for _, d in state._nodes("province") if d.get("pool") == "test"}
     return state
 
 

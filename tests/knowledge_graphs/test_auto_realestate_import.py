@@ -56,8 +56,10 @@ def test_imported_schema_is_the_generated_schema(importer, build, fixture, reque
 
 def test_auto_units_and_names(auto_import):
     g, (report,) = auto_import
-    assert dict(report.dropped) == {"exact_duplicate": 1, "not_a_dimension:dimensions": 1,
-                                    "not_a_number:wan_yuan:price": 1, "unknown_energy": 1}
+    assert dict(report.dropped) == {"exact_duplicate": 1, "not_a_number:wan_yuan:price": 1}  # price is required
+    # optional cells that cannot be read leave that field unknown and keep the row
+    assert (report.notes["unreadable:energy"], report.notes["unreadable:dimensions"]) == (1, 1)
+    assert report.notes["unknown:energy"] == 1 and report.coverage()["energy"] < 1
     trims = {d["full_name"]: d for _, d in g.nodes(data=True) if d["kind"] == "trim"}
     base = trims["2024款 星驰逐风 1.6L 手动版"]  # leading space in 品牌, full-width price, year from the trim name
     assert (base["price"], base["power_kw"], base["power_ps"], base["engine"], base["displacement"]) == (8.99, 99, 135, "1.6L", 1.6)
@@ -68,6 +70,8 @@ def test_auto_units_and_names(auto_import):
     assert (ev["price"], ev["power_kw"], ev["energy"], ev["engine"], ev["body"], ev["range_km"]) == (18.98, 221, "纯电", None, "SUV", 620)
     assert trims["2025款 云岚澄空 Ultra"]["drive"] == "四驱"
     assert trims["2024款 北辰长庚 PHEV 精英型"]["energy"] == "混动"
+    assert trims["2024款 北辰长庚 PHEV 豪华型"]["energy"] is None  # 氢燃料: not a known energy, not guessed
+    assert trims["2024款 北辰长庚 PHEV 旗舰型"]["length"] is None  # 4780*1890: two of three dimensions
 
 
 def test_realestate_listings_schools_and_metro(realestate_import):
