@@ -36,6 +36,7 @@ from core_training.contract import DataError
 from knowledge_graphs.gaokao import rank_to_score
 from verticals.gaokao.experts import EXPERT_STYLES, write_gold_answer
 from verticals.gaokao.kg import gaokao_index
+from verticals.gaokao.paraphrase import load_paraphrase_set  # noqa: F401 (a loader: dataset_loaders picks it up)
 from verticals.gaokao.perturb import HARD_PERTURBATIONS, PERTURBATIONS
 from verticals.gaokao.profile import SUBJECTS, ProfileError, StudentProfile
 from verticals.gaokao.retriever import build_truth

@@ -8,6 +8,15 @@ whatever a user types into the app::
     ('广东', 2025, '物理类', 598, '物化生', '计算机')
     >>> parse_profile("山东的，今年考了620，选了物化地，想去上海读书").track
     '综合'
+
+People write numbers in words and often know their 位次 rather than (or besides) their score; a
+stated rank is used when no score is written (a score is converted with the 一分一段 table instead):
+
+    >>> p = parse_profile("湖北理科生，位次两万八左右，理化生")
+    >>> p.track, p.score, p.rank, p.subject_abbr
+    ('物理类', None, 28000, '物化生')
+    >>> parse_profile("广东的，考了五百六十分，物理方向，选的物化地").score
+    560
 """
 
 from __future__ import annotations
@@ -16,9 +25,11 @@ import re
 from dataclasses import dataclass
 
 from verticals.gaokao.kg import gaokao_index
+from verticals.numerals import digits_for_numerals
 
 SUBJECTS = ("物理", "化学", "生物", "历史", "地理", "政治", "技术")  # canonical order; 技术 only in 浙江
-SUBJECT_ABBR = {"物": "物理", "化": "化学", "生": "生物", "史": "历史", "地": "地理", "政": "政治", "技": "技术"}
+SUBJECT_ABBR = {"物": "物理", "化": "化学", "生": "生物", "史": "历史", "地": "地理", "政": "政治", "技": "技术",
+                "理": "物理"}  # 理化生 is a common way to write 物化生
 ALL_PROVINCES = (
     "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建",
     "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
@@ -36,7 +47,15 @@ FIELD_KEYWORDS = {
     "外语": ("外语", "英语", "翻译", "小语种"),
     "师范教育": ("师范", "当老师", "教师", "教育学"),
 }
-TRACK_WORDS = {"物理类": ("物理类", "物理方向", "首选物理", "理科"), "历史类": ("历史类", "历史方向", "首选历史", "文科")}
+TRACK_WORDS = {  # colloquial names first-listed where one contains another (理科生 before 理科)
+    "物理类": ("物理类", "物理方向", "首选物理", "物理组", "物理生", "选物理的", "理科生", "理科"),
+    "历史类": ("历史类", "历史方向", "首选历史", "历史组", "历史生", "选历史的", "文科生", "文科"),
+}
+OLD_TRACKS = {"物理类": "理科", "历史类": "文科"}  # a graph of the old system (文/理) names its tracks so
+RANK_PATTERNS = (  # a stated 位次, e.g. 位次35000, 排名28000左右, 全省排3万名, 排在第12000名
+    re.compile(r"(?:位次|排名|名次|排位)\D{0,4}?(\d+(?:\.\d+)?)\s*(万)?"),
+    re.compile(r"(?:全省|省排|排在?)第?(\d+(?:\.\d+)?)\s*(万)?\s*名"),
+)
 SCORE_PATTERNS = (  # most explicit first; the last accepts a bare number that is not a rank or a year
     re.compile(r"(?<!\d)(\d{3})\s*分"),
     re.compile(r"(?:考了|总分|分数|成绩|考分|估分|得了)\D{0,3}?(\d{3})(?!\d)"),
@@ -57,10 +76,11 @@ class StudentProfile:
     province: str
     year: int
     track: str
-    score: int
+    score: int | None  # None when only a rank is stated
     subjects: tuple[str, ...]
     wish_field: str | None = None
     wish_city: str | None = None
+    rank: int | None = None  # the 位次 the student stated, if any
 
     @property
     def subject_abbr(self) -> str:
@@ -72,20 +92,26 @@ class StudentProfile:
 
 
 def parse_profile(text: str) -> StudentProfile:
-    """Read province, exam year, 科类, score, 选科 and wishes from ``text``.
+    """Read province, exam year, 科类, score or 位次, 选科 and wishes from ``text``.
+
+    Chinese numerals are read as digits first (:func:`verticals.numerals.digits_for_numerals`).
 
     Raises:
-        ProfileError: no supported province, no score, an unsupported year, or an unknown 科类.
+        ProfileError: no supported province, neither score nor rank, an unsupported year, or an unknown 科类.
     """
+    text = digits_for_numerals(text)
     province = find_province(text)
-    mode = gaokao_index().provinces[province]["mode"]
+    spec = gaokao_index().provinces[province]
     subjects = find_subjects(text)
-    track = "综合" if mode == "3+3" else find_track(text, subjects)
-    first = {"物理类": "物理", "历史类": "历史"}.get(track)
+    track = "综合" if spec["mode"] == "3+3" else find_track(text, subjects, spec["tracks"])
+    first = {"物理类": "物理", "历史类": "历史"}.get(track)  # 3+1+2: the first subject follows from the track
     if first and first not in subjects:
         subjects = tuple(s for s in SUBJECTS if s in subjects or s == first)
-    return StudentProfile(province, find_year(text), track, find_score(text), subjects,
-                          find_wish_field(text), find_wish_city(text))
+    rank, score = find_rank(text), find_score(text)
+    if score is None and rank is None:
+        raise ProfileError("没有识别到高考分数或位次（例如：考了598分，或位次35000）")
+    return StudentProfile(province, find_year(text), track, score, subjects,
+                          find_wish_field(text), find_wish_city(text), rank)
 
 
 def find_province(text: str) -> str:
@@ -123,32 +149,53 @@ def find_year(text: str) -> int:
     return year
 
 
-def find_score(text: str) -> int:
-    """The total score (100-750) written as ``598分``, ``考了598`` or a bare ``598``."""
+def find_score(text: str) -> int | None:
+    """The total score (100-750) written as ``598分``, ``考了598`` or a bare ``598``; None when none is."""
     for pattern in SCORE_PATTERNS:
         for match in pattern.finditer(text):
             if 100 <= int(match.group(1)) <= 750:
                 return int(match.group(1))
-    raise ProfileError("没有识别到高考分数（例如：考了598分）")
+    return None
+
+
+def find_rank(text: str) -> int | None:
+    """A stated 位次 (``位次35000``, ``排名2.8万左右``, ``全省第12000名``), or None.
+
+    >>> find_rank("排名28000左右"), find_rank("位次3.5万"), find_rank("全省排第900名"), find_rank("考了598分")
+    (28000, 35000, 900, None)
+    """
+    for pattern in RANK_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            value = float(match.group(1)) * (10000 if match.group(2) else 1)
+            if value >= 1:
+                return round(value)
+    return None
 
 
 def find_subjects(text: str) -> tuple[str, ...]:
     """选科 from full names (物理、化学…) or a three-letter abbreviation (物化生), canonical order."""
+    text = re.sub(r"物理生(?!物)", "#", text)  # a 物理生 is a physics-track student, not 物理+生物
     found = {s for s in SUBJECTS if s in text}
     if len(found) < 3:
-        for match in re.finditer(r"[物化生史地政技]{3}", text):
+        for match in re.finditer(r"[物化生史地政技理]{3}|(?<=[+＋])[化生地政]{2}", text):
             found |= {SUBJECT_ABBR[c] for c in match.group(0)}
     return tuple(s for s in SUBJECTS if s in found)
 
 
-def find_track(text: str, subjects: tuple[str, ...]) -> str:
-    """物理类 or 历史类: named explicitly, or implied by the 选科."""
-    for track, words in TRACK_WORDS.items():
-        if any(w in text for w in words):
-            return track
-    if ("物理" in subjects) != ("历史" in subjects):
-        return "物理类" if "物理" in subjects else "历史类"
-    raise ProfileError("请说明是物理类还是历史类")
+def find_track(text: str, subjects: tuple[str, ...], offered: tuple[str, ...] = ("物理类", "历史类")) -> str:
+    """物理类 or 历史类 (理科 or 文科 where the province's graph uses the old system): named in any
+    colloquial form (理科生, 物理方向, 选历史的...), or implied by the 选科.
+
+    >>> find_track("我是文科生", ()), find_track("理科", (), ("理科", "文科")), find_track("", ("物理", "化学"))
+    ('历史类', '理科', '物理类')
+    """
+    track = next((t for t, words in TRACK_WORDS.items() if any(w in text for w in words)), None)
+    if track is None and ("物理" in subjects) != ("历史" in subjects):
+        track = "物理类" if "物理" in subjects else "历史类"
+    if track is None:
+        raise ProfileError("请说明是物理类还是历史类")
+    return OLD_TRACKS[track] if track not in offered and OLD_TRACKS[track] in offered else track
 
 
 def find_wish_field(text: str) -> str | None:

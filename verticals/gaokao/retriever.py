@@ -27,13 +27,24 @@ The text is terse (yearly ranks only for 波动大 groups) so prompt and answer 
 [4] 筼筜外国语大学 会计学组 均24335 差+2%
 [5] 鹏城师范大学 师范类组 均31075 差+31%
 >>> retrieve("我是河南考生，考了600分").split("。")[0]
-'无法检索：暂不支持河南（目前支持：广东、山东、浙江、湖北）'
+'无法检索：暂不支持河南（目前支持：广东、山东、浙江、湖北、安徽）'
+
+A stated 位次 is used as it is when no score is written; a wished city the graph has no university in
+is said to be unknown (``未覆盖``, and ``not_in_graph`` in the truth), never silently dropped:
+
+>>> print(retrieve("湖北理科生，位次两万八左右，物化生，想去苏州").splitlines()[0])
+考生：湖北2025物理类 位次28000(自报) 选科物化生 意向无
+>>> retrieve("湖北理科生，位次两万八左右，物化生，想去苏州").splitlines()[-1]
+'未覆盖：图谱中没有苏州的院校，候选未按该城市筛选，不能推荐苏州的学校。'
 """
 
 from __future__ import annotations
 
+import re
+
 from verticals.gaokao.kg import HISTORY_YEARS, gaokao_index
-from verticals.gaokao.profile import ProfileError, StudentProfile, parse_profile
+from verticals.gaokao.profile import WISH_VERBS, ProfileError, StudentProfile, parse_profile
+from verticals.places import CITIES, places_named
 from verticals.gaokao.vocab import RISKS, TIERS, is_volatile, margin_percent, tier_for_margin
 
 TIER_WINDOWS = {"冲": (-40, -8), "稳": (-3, 8), "保": (13, 60)}  # margins (%) a listed candidate may have
@@ -47,20 +58,36 @@ def retrieve(user_text: str) -> str:
     try:
         profile, rank, candidates = lookup(user_text)
     except ProfileError as error:
-        return f"无法检索：{error}。请写明省份、年份、科类、分数和选科，例如：广东2025年物理类598分，选科物化生。"
-    return format_facts(profile, rank, candidates)
+        return (f"无法检索：{error}。请写明省份、年份、科类、分数（或位次）和选科，"
+                "例如：广东2025年物理类598分，选科物化生。")
+    return format_facts(profile, rank, candidates, unknown_wish_places(user_text))
 
 
 def build_truth(user_text: str) -> dict:
     """The JSON-serialisable facts the rules check, built by the same lookup as :func:`retrieve`."""
     profile, rank, candidates = lookup(user_text)
     chosen = [c for c in candidates if c["subject_ok"]]
-    return {
+    truth = {
         "province": profile.province, "year": profile.year, "track": profile.track, "score": profile.score,
         "subjects": list(profile.subjects), "wish_field": profile.wish_field, "wish_city": profile.wish_city,
         "pool": gaokao_index().provinces[profile.province]["pool"], "rank": rank, "candidates": candidates,
         "relevant_risks": relevant_risks(profile, chosen),
     }
+    unknown = unknown_wish_places(user_text)
+    if unknown:  # only then, so the truth of every question about known places is as before
+        truth["not_in_graph"] = unknown
+    return truth
+
+
+def unknown_wish_places(user_text: str) -> list[str]:
+    """Places the student wishes to study in (想去苏州, 希望留在江苏) where the graph has no university.
+
+    >>> unknown_wish_places("湖北考生，想去苏州读书"), unknown_wish_places("湖北考生，想去武汉")
+    (['苏州'], [])
+    """
+    known = set(gaokao_index().cities)
+    wished = [places_named(m.group(0)) for m in re.finditer(rf"{WISH_VERBS}[^，。,.;；！!？?\n]{{0,10}}", user_text)]
+    return list(dict.fromkeys(p for places in wished for p in places if p in CITIES and p not in known))
 
 
 def lookup(user_text: str) -> tuple[StudentProfile, int, list[dict]]:
@@ -71,7 +98,9 @@ def lookup(user_text: str) -> tuple[StudentProfile, int, list[dict]]:
 
 
 def student_rank(profile: StudentProfile) -> int:
-    """位次 of the student's score in the exam year's table."""
+    """位次 of the student's score in the exam year's table, or the stated 位次 when no score is written."""
+    if profile.score is None:
+        return profile.rank
     table = gaokao_index().tables.get((profile.province, profile.year, profile.track))
     if table is None:
         raise ProfileError(f"缺少{profile.province}{profile.year}年{profile.track}的一分一段表")
@@ -164,14 +193,16 @@ def relevant_risks(profile: StudentProfile, chosen: list[dict]) -> list[str]:
     return [risk for risk in RISKS if risk in wanted]
 
 
-def format_facts(profile: StudentProfile, rank: int, candidates: list[dict]) -> str:
-    """The retriever's text: the student line (位次 from the table), then one line per candidate.
+def format_facts(profile: StudentProfile, rank: int, candidates: list[dict], unknown: list[str] = ()) -> str:
+    """The retriever's text: the student line (位次 from the table, or as stated), one line per candidate,
+    then a ``未覆盖`` line per wished place the graph has no university in.
 
     Kept terse on purpose: system prompt, facts, question and answer share a small context window.
     """
     first, last = profile.year - HISTORY_YEARS, profile.year - 1
+    scored = f"{profile.score}分 位次{rank}" if profile.score is not None else f" 位次{rank}(自报)"
     lines = [
-        f"考生：{profile.province}{profile.year}{profile.track}{profile.score}分 位次{rank} "
+        f"考生：{profile.province}{profile.year}{profile.track}{scored} "
         f"选科{profile.subject_abbr or '未知'} 意向{'、'.join(profile.wishes) or '无'}",
         f"候选（{first}-{last}最低位次均值）：",
     ]
@@ -181,6 +212,7 @@ def format_facts(profile: StudentProfile, rank: int, candidates: list[dict]) -> 
         lines.append(f"另有{unlisted}个专业组{first}-{last}无录取记录，未列入候选。")
     if not any(c["subject_ok"] and c["tier"] == "保" for c in candidates):
         lines.append("提示：没有找到选科符合的保底专业组，请谨慎填报并咨询老师。")
+    lines += [f"未覆盖：图谱中没有{place}的院校，候选未按该城市筛选，不能推荐{place}的学校。" for place in unknown]
     return "\n".join(lines)
 
 

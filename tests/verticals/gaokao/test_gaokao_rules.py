@@ -109,6 +109,9 @@ CASES = [
     ("risk_warning_present", "unfounded 大小年", edit(('"服从调剂"]', '"服从调剂","大小年"]'), ("专业。", "专业。大小年：1号波动大。")),
      False, "no chosen candidate is 波动大"),
     ("risk_warning_present", "garbage", GARBAGE, False, NO_PLAN),
+    ("recommends_within_scope", "gold", DEMO_ANSWER, True, "ok"),
+    ("recommends_within_scope", "a university not retrieved", edit(("拉开梯度。", "拉开梯度，可加报前海财经大学。")), False,
+     "names 前海财经大学, which is not a retrieved candidate for 广东物理类"),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 
