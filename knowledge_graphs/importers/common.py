@@ -149,13 +149,13 @@ def parse_flag(text: str | None) -> bool | None:
 
 
 def parse_layout(text: str) -> tuple[int, int, int]:
-    """(室, 厅, 卫) from ``2室2厅1卫``, ``2 室 2 厅 1 卫``, ``3室1厅`` (卫 defaults to 1) or ``2-1-1``.
+    """(室, 厅, 卫) from ``2室2厅1卫``, ``2 室 2 厅 1 卫``, ``3室1厅`` (卫 defaults to 1), ``3房间1卫`` or ``2-1-1``.
 
-    >>> parse_layout("3室1厅"), parse_layout("2-1-1"), parse_layout("两室一厅")
-    ((3, 1, 1), (2, 1, 1), (2, 1, 1))
+    >>> parse_layout("3室1厅"), parse_layout("2-1-1"), parse_layout("两室一厅"), parse_layout("3房间1卫")
+    ((3, 1, 1), (2, 1, 1), (2, 1, 1), (3, 0, 1))
     """
     body = text.replace(" ", "").translate(CHINESE_DIGITS)
-    match = re.fullmatch(r"(\d+)室(?:(\d+)厅)?(?:(\d+)厨)?(?:(\d+)卫)?", body)
+    match = re.fullmatch(r"(\d+)(?:室|房间|房)(?:(\d+)厅)?(?:(\d+)厨)?(?:(\d+)卫)?", body)
     if match:
         rooms, halls, _, baths = match.groups()
         return int(rooms), int(halls or 0), int(baths or 1)

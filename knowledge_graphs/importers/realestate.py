@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from knowledge_graphs.codes import LISTING_CODE_RULE, is_listing_code
 from knowledge_graphs.importers.common import (
-    CellError, GraphSchema, ImportReport, TableMapping, canonical_options, check_fields, import_rows, parse_layout,
-    schema_problems, split_list,
+    CellError, GraphSchema, ImportReport, MappingError, TableMapping, canonical_options, check_fields, import_rows,
+    parse_layout, schema_problems, split_list,
 )
 
 SCHEMA = GraphSchema(
@@ -62,12 +63,17 @@ KINDS = {
     "xiaoqu": ({"name", "city", "district"}, {"bankuai", "avg_price", "year_built", "green_ratio", "lng", "lat",
                                                "primary_school", "middle_school"}),
     "listings": ({"xiaoqu", "area"}, {"city", "code", "total_price", "unit_price", "layout", "rooms", "halls",
-                                      "baths", "floor", "total_floors", "orientation", "renovation", "elevator"}),
+                                      "baths", "floor", "total_floors", "orientation", "renovation", "elevator",
+                                      # used only to create the 小区 (options.create_xiaoqu)
+                                      "district", "bankuai", "year_built", "lng", "lat"}),
     "pois": ({"name", "category", "city"}, {"lng", "lat", "lines", "line", "order", "key", "exam_rank", "activities"}),
 }
 OPTIONS = {"school_radius_m": 1000, "middle_school_radius_m": 3000, "metro_radius_m": 1500, "max_stations": 2, "walk_speed_m_per_min": 80,
-           "detour": 1.3, "price_tolerance": 0.02, "eval_cities": []}
-CATEGORIES = {"小学": "小学", "初中": "初中", "中学": "初中", "地铁站": "station", "地铁": "station", "站点": "station"}
+           "detour": 1.3, "price_tolerance": 0.02, "eval_cities": [], "create_xiaoqu": False}
+# POI category as written (a portal's "科教文化服务;学校;小学" too) -> school level or station: the first
+# word found wins, so 高中/高级中学 (not modelled) are read before 中学 (初中).
+CATEGORY_WORDS = (("高级中学", None), ("高中", None), ("小学", "小学"), ("初中", "初中"), ("初级中学", "初中"),
+                  ("中学", "初中"), ("地铁", "station"), ("轻轨", "station"), ("轨道交通", "station"))
 EARTH_RADIUS_M = 6_371_000
 FLOOR_BANDS = ("低", "中", "高")
 
@@ -97,11 +103,28 @@ def parse_floor(text: str) -> tuple[int | None, int | None, str | None]:
     raise CellError("not_a_floor")
 
 
-def _line_number(text: str) -> int:
-    match = re.search(r"\d+", text)
-    if match is None:
-        raise CellError("not_a_line")
-    return int(match.group(0))
+def poi_category(text: str) -> str | None:
+    """小学, 初中 or station for a POI category as written; None for one the graph does not model.
+
+    >>> poi_category("科教文化服务;学校;小学"), poi_category("交通设施服务;地铁站"), poi_category("高级中学"), poi_category("医院")
+    ('小学', 'station', None, None)
+    """
+    return next((kind for word, kind in CATEGORY_WORDS if word in text), None)
+
+
+def parse_line(text: str) -> int | str:
+    """A metro line: its number for ``2号线``/``2``/``地铁2号线``, else its name (``亦庄线``, ``西郊线``).
+
+    >>> parse_line("地铁2号线"), parse_line("4"), parse_line("亦庄线"), parse_line("S1线")
+    (2, 4, '亦庄线', 'S1线')
+    """
+    match = re.fullmatch(r"(?:地铁)?(\d+)(?:号线)?", text.strip())
+    return int(match.group(1)) if match else text.strip().removeprefix("地铁")
+
+
+def line_sort_key(line: int | str) -> tuple[int, int | str]:
+    """Numbered lines first, by number, then named ones, by name."""
+    return (0, line) if isinstance(line, int) else (1, line)
 
 
 @dataclass
@@ -114,6 +137,7 @@ class RealEstateImport:
     xiaoqu_reports: dict = field(default_factory=dict)  # xiaoqu node -> report of its table
     line_orders: dict = field(default_factory=dict)  # (city, line) -> [(order, station node)]
     unit_prices: dict = field(default_factory=dict)  # listing node -> 元/平 before the area is rounded
+    by_name: dict = field(default_factory=dict)  # (kind, name) -> node ids: lookups stay O(1) on 40,000 rows
 
     def add_table(self, path: str, mapping: TableMapping, report: ImportReport) -> None:
         check_fields(mapping, KINDS)
@@ -121,39 +145,49 @@ class RealEstateImport:
         self.options.update({k: v for k, v in mapping.options.items()})
         self.options["eval_cities"] = sorted(set(self.options["eval_cities"]) | set(options["eval_cities"]))
         handler = {"xiaoqu": self._xiaoqu_row, "listings": self._listing_row, "pois": self._poi_row}[mapping.kind]
-        import_rows(path, mapping, report, lambda row: handler(row, report))
+        create = bool(options["create_xiaoqu"]) and mapping.kind == "listings"
+        import_rows(path, mapping, report, lambda row: handler(row, report, create) if create else handler(row, report))
 
     def _code(self, prefix: str) -> str:
         self.counters[prefix] += 1
         return f"{prefix}{self.counters[prefix]}"
 
+    def _add(self, node: str, **attrs) -> None:
+        self.graph.add_node(node, **attrs)
+        if "name" in attrs:
+            self.by_name.setdefault((attrs["kind"], attrs["name"]), []).append(node)
+
     def _find(self, kind: str, name: str, city: str | None = None) -> list[str]:
-        return [n for n, d in self.graph.nodes(data=True)
-                if d["kind"] == kind and d["name"] == name and (city is None or d["city"] == city)]
+        return [n for n in self.by_name.get((kind, name), ()) if city is None or self.graph.nodes[n]["city"] == city]
 
     # ------------------------------------------------------------------ rows
 
     def _xiaoqu_row(self, row, report: ImportReport) -> None:
         name, city, district = row.required("name"), row.required("city"), row.required("district")
-        bankuai = row.text("bankuai")
         attrs = dict(avg_price=row.integer("avg_price", "yuan_per_sqm"), year_built=row.integer("year_built", "year"),
                      green_ratio=row.integer("green_ratio", "percent"))
-        lng, lat = row.number("lng", "degrees"), row.number("lat", "degrees")
         schools = {"小学": row.text("primary_school"), "初中": row.text("middle_school")}
         if self._find("xiaoqu", name, city):
             raise CellError("conflicting_duplicate:xiaoqu")
+        xid = self._new_xiaoqu(row, report, name, city, district, attrs)
+        self.assigned += [(xid, level, school, report) for level, school in schools.items() if school]
+
+    def _new_xiaoqu(self, row, report: ImportReport, name: str, city: str, district: str, attrs: dict) -> str:
+        """Add a 小区 under its city -> district -> 板块 (the district stands in for a missing 板块)."""
+        bankuai = row.text("bankuai")
         if bankuai is None:
             report.note("bankuai_missing")
+        lng, lat = row.number("lng", "degrees"), row.number("lat", "degrees")
         bid = self._places(city, district, bankuai or district)
         code = self._code("C")
         xid = f"xiaoqu:{code}"
-        self.graph.add_node(xid, kind="xiaoqu", code=code, name=name, city=city, district=district,
-                            bankuai=bankuai or district, pool=None, **attrs)
+        self._add(xid, kind="xiaoqu", code=code, name=name, city=city, district=district, bankuai=bankuai or district,
+                  pool=None, **attrs)
         self.graph.add_edge(bid, xid, kind="contains")
         self.xiaoqu_reports[xid] = report
         if lng is not None and lat is not None:
             self.coords[xid] = (lng, lat)
-        self.assigned += [(xid, level, school, report) for level, school in schools.items() if school]
+        return xid
 
     def _places(self, city: str, district: str, bankuai: str) -> str:
         """Add the city -> district -> 板块 chain as needed; the 板块 node id."""
@@ -162,15 +196,29 @@ class RealEstateImport:
                                     (did, cid, dict(kind="district", name=district, city=city, base_price=None)),
                                     (bid, did, dict(kind="bankuai", name=bankuai, district=district, city=city))):
             if node not in self.graph:
-                self.graph.add_node(node, **attrs)
+                self._add(node, **attrs)
                 if parent:
                     self.graph.add_edge(parent, node, kind="contains")
         return bid
 
-    def _listing_row(self, row, report: ImportReport) -> None:
-        matches = self._find("xiaoqu", row.required("xiaoqu"), row.text("city"))
-        if len(matches) != 1:
-            raise CellError("unknown_xiaoqu" if not matches else "ambiguous_xiaoqu")
+    def _listing_xiaoqu(self, row, report: ImportReport, create: bool) -> str:
+        """The listing's 小区; with ``create`` an unknown one is made from the row's city, district and 板块."""
+        name, city = row.required("xiaoqu"), row.text("city")
+        matches = self._find("xiaoqu", name, city)
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise CellError("ambiguous_xiaoqu")
+        if not create:
+            raise CellError("unknown_xiaoqu")
+        if city is None:
+            raise CellError("missing:city")
+        attrs = dict(avg_price=None, year_built=row.integer("year_built", "year"), green_ratio=None)
+        xid = self._new_xiaoqu(row, report, name, city, row.required("district"), attrs)
+        report.note("xiaoqu_created_from_listings")
+        return xid
+
+    def _listing_row(self, row, report: ImportReport, create: bool = False) -> None:
         area = row.number("area", "sqm", True)
         total, unit = row.number("total_price", "wan_yuan"), row.number("unit_price", "yuan_per_sqm")
         if total is None and unit is None:
@@ -185,17 +233,18 @@ class RealEstateImport:
                                      else (row.integer("floor", "floors"), None, None))
         total_floors = row.integer("total_floors", "floors") or total_floors
         elevator = row.flag("elevator")
-        code = row.text("code") or self._code("L")
+        code = self._listing_code(row)
         lid = f"listing:{code}"
         if lid in self.graph:
             raise CellError("conflicting_duplicate:listing")
-        xid, total = matches[0], total if total is not None else unit * area / 1e4
+        xid = self._listing_xiaoqu(row, report, create)  # last: a dropped row leaves no 小区 behind
+        total = total if total is not None else unit * area / 1e4
         self.unit_prices[lid] = total * 1e4 / area
-        self.graph.add_node(lid, kind="listing", code=code, xiaoqu=self.graph.nodes[xid]["code"],
-                            total_price=round(total), area=int(round(area)),
-                            rooms=rooms, halls=halls, baths=baths, floor=floor, total_floors=total_floors,
-                            orientation=row.text("orientation"), renovation=row.text("renovation"),
-                            elevator=elevator if elevator is not None else bool(total_floors and total_floors > 7))
+        self._add(lid, kind="listing", code=code, xiaoqu=self.graph.nodes[xid]["code"],
+                  total_price=round(total), area=int(round(area)),
+                  rooms=rooms, halls=halls, baths=baths, floor=floor, total_floors=total_floors,
+                  orientation=row.text("orientation"), renovation=row.text("renovation"),
+                  elevator=elevator if elevator is not None else bool(total_floors and total_floors > 7))
         if band:
             self.graph.nodes[lid]["floor_band"] = band
             report.note("floor_band_only")
@@ -203,18 +252,29 @@ class RealEstateImport:
             report.note("elevator_from_total_floors")
         self.graph.add_edge(xid, lid, kind="has_listing")
 
+    def _listing_code(self, row) -> str:
+        """The table's code when it is a listing code (:mod:`knowledge_graphs.codes`), else an assigned ``L<n>``."""
+        code = row.text("code")
+        if code is not None and not is_listing_code(code):
+            row.unreadable("code", False, "not_a_listing_code:code")
+            code = None
+        return code or self._code("L")
+
     def _poi_row(self, row, report: ImportReport) -> None:
-        category = CATEGORIES.get(row.required("category"))
+        written = row.required("category")
+        category = poi_category(written)
         if category is None:
+            report.example_value("unknown_category", written)
             raise CellError("unknown_category")
         name, city = row.required("name"), row.required("city")
         lng, lat = row.number("lng", "degrees"), row.number("lat", "degrees")
         if category == "station":
-            lines = [_line_number(x) for x in split_list(row.text("lines"))]
-            line = _line_number(row.text("line")) if row.text("line") else None
+            lines = [parse_line(x) for x in split_list(row.text("lines"))]
+            line = parse_line(row.text("line")) if row.text("line") else None
             order = row.integer("order", "count")
             node = self._station(name, city)
-            merged = sorted(set(self.graph.nodes[node]["lines"]) | set(lines) | ({line} if line else set()))
+            merged = sorted(set(self.graph.nodes[node]["lines"]) | set(lines) | ({line} if line else set()),
+                            key=line_sort_key)
             self.graph.nodes[node].update(lines=merged, transfer=len(merged) > 1)
             if line is not None and order is not None:
                 self.line_orders.setdefault((city, line), []).append((order, node))
@@ -233,19 +293,27 @@ class RealEstateImport:
         if found:
             return found[0]
         code = self._code("M")
-        self.graph.add_node(f"station:{code}", kind="station", code=code, name=name, city=city, lines=[], transfer=False)
+        self._add(f"station:{code}", kind="station", code=code, name=name, city=city, lines=[], transfer=False)
         return f"station:{code}"
 
     def _school(self, name: str, city: str, level: str) -> str:
         code = self._code("S")
-        self.graph.add_node(f"school:{code}", kind="school", code=code, name=name, city=city, level=level, key="普通",
-                            exam_rank=None, activities=[])
+        self._add(f"school:{code}", kind="school", code=code, name=name, city=city, level=level, key="普通",
+                  exam_rank=None, activities=[])
         return f"school:{code}"
 
     # ------------------------------------------------------------------ finishing
 
     def finish(self) -> nx.DiGraph:
-        """学区 (explicit, else nearest within radius), metro distances, line order, prices and pools."""
+        """学区 (explicit, else nearest within radius), metro distances, line order, prices and pools.
+
+        Raises:
+            MappingError: ``options.eval_cities`` names a city that no imported row is in.
+        """
+        absent = sorted(set(self.options["eval_cities"]) - {d["name"] for _, d in self._nodes("city")})
+        if absent:
+            raise MappingError(f"options.eval_cities names {', '.join(absent)}, but no imported 小区 is in that city "
+                               "(all its rows dropped, or the name is spelled otherwise: see the report)")
         self._assign_schools()
         self._link_stations()
         for (_, line), stops in self.line_orders.items():
@@ -258,6 +326,14 @@ class RealEstateImport:
     def _nodes(self, kind: str, city: str | None = None) -> list[tuple[str, dict]]:
         return [(n, d) for n, d in self.graph.nodes(data=True) if d["kind"] == kind and (city is None or d["city"] == city)]
 
+    def _by_city(self, kind: str) -> dict[str, list[str]]:
+        """city -> node ids of ``kind`` that have coordinates."""
+        out: dict[str, list[str]] = {}
+        for node, data in self._nodes(kind):
+            if node in self.coords:
+                out.setdefault(data["city"], []).append(node)
+        return out
+
     def _assign_schools(self) -> None:
         done = set()
         for xid, level, name, report in self.assigned:
@@ -269,11 +345,13 @@ class RealEstateImport:
             self.graph.add_edge(found[0], xid, kind="covers", derived=False)
             done.add((xid, level))
         radii = {"小学": self.options["school_radius_m"], "初中": self.options["middle_school_radius_m"]}
+        schools = self._by_city("school")
         for xid, x in self._nodes("xiaoqu"):
             for level, radius in radii.items():
                 if (xid, level) in done or self._covered(xid, level):
                     continue
-                nearest = self._nearest(xid, [n for n, d in self._nodes("school", x["city"]) if d["level"] == level])
+                candidates = [n for n in schools.get(x["city"], ()) if self.graph.nodes[n]["level"] == level]
+                nearest = self._nearest(xid, candidates)
                 if nearest and nearest[0] <= radius:
                     self.graph.add_edge(nearest[1], xid, kind="covers", derived=True, distance_m=round(nearest[0]))
                     self.xiaoqu_reports[xid].note(f"school_derived_by_distance:{level}")
@@ -288,26 +366,26 @@ class RealEstateImport:
         if node not in self.coords:
             return None
         here = self.coords[node]
-        dists = sorted((haversine_m(*here, *self.coords[c]), c) for c in candidates if c in self.coords)
-        return dists[0] if dists else None
+        return min(((haversine_m(*here, *self.coords[c]), c) for c in candidates if c in self.coords), default=None)
 
     def _link_stations(self) -> None:
         o = self.options
+        stations = self._by_city("station")
         for xid, x in self._nodes("xiaoqu"):
             if xid not in self.coords or any(self.graph.edges[xid, s]["kind"] == "near" for s in self.graph.successors(xid)):
                 continue
             here = self.coords[xid]
-            dists = sorted((haversine_m(*here, *self.coords[s]), s) for s, _ in self._nodes("station", x["city"])
-                           if s in self.coords)
+            dists = sorted((haversine_m(*here, *self.coords[s]), s) for s in stations.get(x["city"], ()))
             close = [(d, s) for d, s in dists if d <= o["metro_radius_m"]][: o["max_stations"]]
             for distance, station in close:
                 self.graph.add_edge(xid, station, kind="near", distance_m=round(distance),
                                     walk_minutes=walk_minutes(distance, o["detour"], o["walk_speed_m_per_min"]))
-            if not close:
+            if not close and xid in self.xiaoqu_reports:
                 self.xiaoqu_reports[xid].note("no_station_within_radius")
 
     def _prices_and_pools(self) -> None:
         eval_cities = set(self.options["eval_cities"])
+        district_prices: dict[tuple[str, str], list[int]] = {}
         for xid, x in self._nodes("xiaoqu"):
             if x["avg_price"] is None:
                 units = [self.unit_prices[n] for n in self.graph.successors(xid) if n in self.unit_prices]
@@ -315,11 +393,12 @@ class RealEstateImport:
                     x["avg_price"] = int(round(sum(units) / len(units), -2))
                     self.xiaoqu_reports[xid].note("avg_price_from_listings")
             x["pool"] = "eval" if x["city"] in eval_cities else "train"
+            if x["avg_price"]:
+                district_prices.setdefault((x["city"], x["district"]), []).append(x["avg_price"])
         for _, c in self._nodes("city"):
             c["pool"] = "eval" if c["name"] in eval_cities else "train"
         for _, d in self._nodes("district"):
-            prices = [x["avg_price"] for _, x in self._nodes("xiaoqu", d["city"])
-                      if x["district"] == d["name"] and x["avg_price"]]
+            prices = district_prices.get((d["city"], d["name"]))
             d["base_price"] = int(round(sum(prices) / len(prices), -2)) if prices else None
 
 
@@ -327,7 +406,9 @@ def start(graph: nx.DiGraph | None = None) -> RealEstateImport:
     if graph is None:
         return RealEstateImport()
     state = RealEstateImport(graph=graph)
-    for _, d in graph.nodes(data=True):
+    for node, d in graph.nodes(data=True):
+        if "name" in d:
+            state.by_name.setdefault((d["kind"], d["name"]), []).append(node)
         prefix = {"xiaoqu": "C", "listing": "L", "school": "S", "station": "M"}.get(d["kind"])
         if prefix and re.fullmatch(rf"{prefix}\d+", str(d["code"])):
             state.counters[prefix] = max(state.counters[prefix], int(d["code"][1:]))
@@ -341,6 +422,8 @@ def validate(graph: nx.DiGraph) -> tuple[list[str], list[str]]:
         if d["kind"] in ("covers", "near") and graph.nodes[s]["city"] != graph.nodes[t]["city"]:
             errors.append(f"edge {s} -> {t}: {d['kind']} across cities")
     for node, x in graph.nodes(data=True):
+        if x["kind"] == "listing" and not is_listing_code(x["code"]):
+            errors.append(f"{node}: listing code {x['code']!r} is not {LISTING_CODE_RULE}")
         if x["kind"] != "xiaoqu":
             continue
         levels = [graph.nodes[s]["level"] for s in graph.predecessors(node) if graph.nodes[s]["kind"] == "school"]

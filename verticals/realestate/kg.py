@@ -18,7 +18,6 @@ the reason in ``left_out`` (the generated graph leaves none out).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +26,7 @@ from typing import Mapping
 import networkx as nx
 
 from core_training.contract import DataError
+from knowledge_graphs.codes import LISTING_CODE_RULE, is_listing_code, listing_code_key
 from knowledge_graphs.realestate import ACTIVITIES, build_realestate_graph
 from verticals.graph_source import graph_from_env
 
@@ -94,9 +94,9 @@ def realestate_index() -> RealEstateIndex:
             coverage[(g.nodes[target]["code"], school["level"])] = school["code"]
         elif data["kind"] == "near" and g.nodes[target]["lines"]:
             near[g.nodes[source]["code"]].append((g.nodes[target]["code"], data["walk_minutes"]))
-    bad = sorted(d["code"] for d in by_kind["listing"].values() if not re.fullmatch(r"[A-Za-z]\d+", str(d["code"])))
+    bad = sorted(str(d["code"]) for d in by_kind["listing"].values() if not is_listing_code(d["code"]))
     if bad:
-        raise DataError(f"realestate: listing codes must be a letter and a number (L12): {bad[:5]}; leave the code "
+        raise DataError(f"realestate: a listing code must be {LISTING_CODE_RULE}: {bad[:5]}; leave the code "
                         "column out of the listings mapping to have them assigned")
     left_out = {}
     for x in by_kind["xiaoqu"].values():
@@ -105,7 +105,7 @@ def realestate_index() -> RealEstateIndex:
         if lacks:
             left_out[x["code"]] = f"{x['name']}: {', '.join(lacks)}"
     listings = sorted((d for d in by_kind["listing"].values() if d["xiaoqu"] not in left_out),
-                      key=lambda d: int(d["code"][1:]))
+                      key=lambda d: listing_code_key(d["code"]))
     return RealEstateIndex(
         cities={d["name"]: d for d in by_kind["city"].values()},
         districts={(d["city"], d["name"]): d for d in by_kind["district"].values()},

@@ -37,6 +37,7 @@ The facts are rendered from :func:`build_truth`, so the grounded prompt and the 
 
 from __future__ import annotations
 
+from knowledge_graphs.codes import listing_code_key
 from verticals.realestate.kg import default_city, realestate_index
 from verticals.realestate.mortgage import MortgageTerms, payment_for
 from verticals.realestate.needs import Needs, parse_turns
@@ -76,8 +77,8 @@ def select_candidates(needs: Needs) -> list[dict]:
     return [{"id": i, **row} for i, row in enumerate(chosen, start=1)]
 
 
-def _number(row: dict) -> int:
-    return int(row["listing"][1:])
+def _number(row: dict) -> tuple[str, int]:
+    return listing_code_key(row["listing"])
 
 
 def _tempting(rows: list[dict], needs: Needs) -> list[dict]:
