@@ -16,7 +16,7 @@ from transformers import TrainerCallback
 
 from core_training.config import RunConfig
 from core_training.contract import Vertical
-from core_training.fused_head import compact_fused_head, row_blocked_tiles
+from core_training.trl_patches import compact_fused_head, row_blocked_tiles
 from core_training.io import append_jsonl, last_checkpoint
 from core_training.modeling import freeze_router, load_causal_lm, load_tokenizer, lora_config
 from core_training.moe import MoEMonitor
@@ -130,7 +130,7 @@ def fit(ctx: StageContext, trainer, tokenizer):
         trainer.add_callback(callback)
     ctx.extra["trainer"] = trainer
     # TRL's fused LM head skips unlabelled positions on CPU too, and folds its tiles in cache-sized row blocks
-    with compact_fused_head(), row_blocked_tiles():  # core_training/fused_head.py; same numbers, less time
+    with compact_fused_head(), row_blocked_tiles():  # core_training/trl_patches.py; same numbers, less time
         trainer.train(resume_from_checkpoint=last_checkpoint(ctx.work_dir))
     monitor.close()
     model = trainer.model

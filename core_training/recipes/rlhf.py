@@ -4,7 +4,7 @@ keep the policy honest while it chases the reward model).
 With ``rlhf.gate_rm_on_rules`` (the default) a completion that breaks any rule gets the lowest
 reward-model score in its batch (:func:`core_training.rewards.gate_on_rules`): the reward model
 orders the answers that keep the rules and cannot buy a broken one. The trainer is TRL's, with only
-the reward tensor post-processed.
+the reward tensor post-processed (:func:`core_training.trl_patches.rule_gated_grpo_trainer`).
 """
 
 from transformers import AutoModelForSequenceClassification
@@ -12,21 +12,9 @@ from trl import GRPOConfig, GRPOTrainer
 
 from core_training.data import rl_dataset
 from core_training.modeling import load_tokenizer, weights_kwargs
-from core_training.rewards import gate_on_rules, reward_functions
+from core_training.rewards import reward_functions
 from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
-
-
-class RuleGatedGRPOTrainer(GRPOTrainer):
-    """GRPOTrainer whose first reward function (the reward model) is gated by the rule rewards."""
-
-    measured_only = 0  # trailing held-out rule columns, which never gate (set by ``train``)
-
-    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-        rewards, gated = gate_on_rules(super()._calculate_rewards(inputs, prompts, completions, completion_ids_list),
-                                       measured_only=self.measured_only)
-        mode = "train" if self.model.training else "eval"
-        self._metrics[mode]["rm_gated_fraction"].append(gated.float().mean().item())
-        return rewards
+from core_training.trl_patches import rule_gated_grpo_trainer
 
 
 def train(ctx: StageContext):
@@ -44,10 +32,10 @@ def train(ctx: StageContext):
         temperature=c.temperature, beta=c.beta, reward_weights=[c.rm_weight, *weights],
         router_aux_loss_coef=0.0 if c.freeze_router else ctx.cfg.model.router_aux_loss_coef,
     )
-    trainer_cls = RuleGatedGRPOTrainer if c.gate_rm_on_rules else GRPOTrainer
+    held_out = len(ctx.vertical.held_out_rules)  # trailing reward columns that never gate
+    trainer_cls = rule_gated_grpo_trainer(measured_only=held_out) if c.gate_rm_on_rules else GRPOTrainer
     trainer = trainer_cls(model=model, reward_funcs=[rm, *funcs], args=args,
                           train_dataset=rl_dataset(ctx.vertical, ctx.vertical.load_rl_prompts()),
                           processing_class=tokenizer, reward_processing_classes=[rm_tokenizer] + [None] * len(funcs),
                           peft_config=peft)
-    trainer.measured_only = len(ctx.vertical.held_out_rules)
     return fit(ctx, trainer, tokenizer)

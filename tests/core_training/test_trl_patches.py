@@ -1,7 +1,11 @@
-"""core_training.fused_head: on CPU, TRL's fused LM head scores only the labelled positions, with the
-same loss, gradients and logged metrics as TRL's unpatched path (which scores every position)."""
+"""core_training.trl_patches: the TRL internals vkit patches still have the shape the patches expect
+(these tests fail loudly on a TRL release that moved them); on CPU, TRL's fused LM head scores only the
+labelled positions with the same loss, gradients and logged metrics as TRL's unpatched path; the row
+blocks change no bit; an untested TRL falls back to TRL's own path with a warning."""
 
 from __future__ import annotations
+
+import functools
 
 import pytest
 import torch
@@ -9,10 +13,58 @@ import trl.trainer.utils as trl_utils
 from trl import SFTConfig, SFTTrainer
 
 from core_training.data import sft_dataset
-from core_training.fused_head import compact_fused_head
+from core_training import trl_patches
+from core_training.trl_patches import compact_fused_head, row_blocked_tiles, rule_gated_grpo_trainer
 from core_training.modeling import load_causal_lm, load_tokenizer
 
 pytestmark = pytest.mark.timeout(300)
+
+
+def test_installed_trl_is_the_release_the_patches_were_written_for():
+    import trl
+
+    assert trl.__version__.startswith(trl_patches.TESTED_TRL + "."), (
+        f"TRL {trl.__version__} is installed but core_training/trl_patches.py was written for "
+        f"{trl_patches.TESTED_TRL}.x: re-check every patched name, rerun these tests, then raise TESTED_TRL")
+
+
+@pytest.mark.parametrize("module, name", sorted(trl_patches.EXPECTED))
+def test_every_patched_trl_internal_still_has_its_shape(module, name):
+    assert trl_patches.shape_problems(module, name) == [], "TRL changed shape under core_training/trl_patches.py"
+
+
+def test_grpo_reward_tensor_is_completions_by_functions():
+    """The rule gate reads TRL's reward tensor as (completions, reward functions): check TRL still says so."""
+    import inspect
+
+    from trl import GRPOTrainer
+
+    source = inspect.getsource(GRPOTrainer._calculate_rewards)
+    assert "rewards_per_func = torch.zeros(len(prompts), len(self.reward_funcs)" in source
+    assert source.rstrip().endswith("return rewards_per_func")
+
+
+def test_an_untested_trl_runs_trls_own_path_with_one_warning(monkeypatch):
+    from trl import GRPOTrainer
+
+    monkeypatch.setattr(trl_patches, "trl_version", lambda: "9.0.0")
+    monkeypatch.setattr(trl_patches, "_warned", set())
+    with pytest.warns(UserWarning) as caught:
+        with compact_fused_head() as compact, row_blocked_tiles() as blocked:
+            assert (compact, blocked) == (False, False)
+            assert trl_utils._use_triton(torch.device("cpu")) is False
+        assert rule_gated_grpo_trainer() is GRPOTrainer
+        with compact_fused_head():
+            pass  # warned once per patch, not per call
+    assert len(caught) == 3 and all("TRL 9.0.0 is not 1.16.x" in str(w.message) for w in caught)
+
+
+def test_the_tested_trl_gets_the_gated_trainer():
+    from trl import GRPOTrainer
+
+    gated = rule_gated_grpo_trainer(measured_only=1)
+    assert gated is not GRPOTrainer and issubclass(gated, GRPOTrainer)
+    assert "_calculate_rewards" in vars(gated)
 
 
 @pytest.fixture
@@ -69,8 +121,10 @@ def test_patch_is_scoped_and_missing_name_is_a_no_op(monkeypatch):
         assert applied and trl_utils._use_triton(cpu) is True
     assert trl_utils._use_triton(cpu) is False
     monkeypatch.delattr(trl_utils, "_use_triton")
-    with compact_fused_head() as applied:
-        assert applied is False
+    monkeypatch.setattr(trl_patches, "_warned", set())
+    with pytest.warns(UserWarning, match="compact_fused_head is off.*_use_triton is gone"):
+        with compact_fused_head() as applied:
+            assert applied is False
 
 
 @pytest.mark.parametrize("chunk_size", [3584, 1000])  # one vocabulary tile, and several with a ragged last one
@@ -79,7 +133,7 @@ def test_row_blocked_tiles_change_no_bit(chunk_size, monkeypatch):
     tensor, bit for bit, including across a token-chunk boundary (4100 rows > TRL's 4096) and a ragged block."""
     import trl.kernels.chunked_logprob as kernel
 
-    from core_training.fused_head import ROW_BLOCK, row_blocked_tiles
+    from core_training.trl_patches import ROW_BLOCK
 
     torch.manual_seed(0)
     hidden, weight = torch.randn(4100, 64), torch.randn(3584, 64) * 0.1
@@ -96,6 +150,7 @@ def test_row_blocked_tiles_change_no_bit(chunk_size, monkeypatch):
     blocks: list[int] = []
     original = kernel._backward_tile
 
+    @functools.wraps(original)  # keeps the signature, which the patch checks before it applies
     def spy(tile, *args, **kwargs):
         blocks.append(tile.shape[0])
         return original(tile, *args, **kwargs)
