@@ -26,7 +26,9 @@ by exactly one 小学 and one 初中, and each campus covers one 小区); xiaoqu
 
 Consistency: a listing's total price is ``area * 小区 avg_price`` within ``PRICE_SPREAD``; a school
 covers only 小区 of its own city (小学 only in their own district). Pools hold evaluation out by
-city: every node of 苏州 is ``eval``, every node of 杭州 ``train``.
+city: every node of 杭州 is ``train``, of 苏州 ``eval`` (the dev split), of 南京 ``test``. The test city
+is added last, from its own random stream (``seed + TEST_STREAM``), with codes after the others' (its
+schools take two-digit codes left unused), so adding it left every other node and edge unchanged.
 
 >>> g = build_realestate_graph(0)
 >>> listing = g.nodes["listing:L1"]
@@ -96,6 +98,17 @@ CITIES = (
         StationSpec("星海街", "工业园区", (1, 3)), StationSpec("东方之门", "工业园区", (1,)),
     )),
 )
+# The test split's city, generated after everything else (build_realestate_graph).
+TEST_CITIES = (
+    CitySpec("南京", "test", (
+        DistrictSpec("鼓楼区", 52000, ("宁海路", "江东"), 5, ("琅琊路小学", "力学小学")),
+        DistrictSpec("建邺区", 47000, ("奥体", "兴隆"), 5, ("莫愁湖小学", "新城小学")),
+    ), ("金陵中学", "树人中学"), (
+        StationSpec("云南路", "鼓楼区", (4,)), StationSpec("草场门", "鼓楼区", (4, 9)),
+        StationSpec("奥体中心", "建邺区", (2,)), StationSpec("元通", "建邺区", (2, 10)),
+    )),
+)
+TEST_STREAM = 1_000_003  # the test city's random stream is seeded with seed + TEST_STREAM
 XIAOQU_PREFIXES = ("翠苑", "金色", "绿城", "阳光", "桂花", "紫金", "湖畔", "春江", "星河", "云栖", "和园",
                    "枫丹", "锦绣", "望江", "丽景", "晴川", "天阳", "嘉园", "海棠", "东方", "香樟", "银湖",
                    "运河", "玉泉", "凤凰", "梧桐", "兰亭", "水岸", "明珠", "御景")
@@ -114,7 +127,24 @@ def build_realestate_graph(seed: int = 0) -> nx.DiGraph:
     names = iter(rng.sample([p + s for p in XIAOQU_PREFIXES for s in XIAOQU_SUFFIXES], 60))
     for spec in CITIES:
         _add_city(g, rng, spec, counters, names)
-    return _renumber_schools(g, random.Random(seed + 1))
+    g = _renumber_schools(g, random.Random(seed + 1))
+    _add_test_cities(g, random.Random(seed + TEST_STREAM), counters)
+    return g
+
+
+def _add_test_cities(g: nx.DiGraph, rng: random.Random, counters: dict) -> None:
+    """Add ``TEST_CITIES`` after the others: unused 小区 names, codes continuing the others', and
+    two-digit school codes the other cities left free."""
+    taken = {d["name"] for _, d in g.nodes(data=True) if d["kind"] == "xiaoqu"}
+    names = iter(rng.sample([p + s for p in XIAOQU_PREFIXES for s in XIAOQU_SUFFIXES if p + s not in taken],
+                            sum(d.xiaoqu_count for c in TEST_CITIES for d in c.districts)))
+    used = {d["code"] for _, d in g.nodes(data=True) if d["kind"] == "school"}
+    counters["S"] = 1000  # provisional codes S1001...: never one of the two-digit codes already given
+    for spec in TEST_CITIES:
+        _add_city(g, rng, spec, counters, names)
+    new = [n for n, d in g.nodes(data=True) if d["kind"] == "school" and d["code"] not in used]
+    free = [f"S{number}" for number in range(10, 100) if f"S{number}" not in used]
+    _recode_schools(g, new, rng.sample(free, len(new)))
 
 
 def _renumber_schools(g: nx.DiGraph, rng: random.Random) -> nx.DiGraph:
@@ -122,13 +152,23 @@ def _renumber_schools(g: nx.DiGraph, rng: random.Random) -> nx.DiGraph:
     same shape as the training city's (numbered in order, 苏州's were all S41-S60 and an advisor wrote
     S5 for S59: it had never seen a code past S40)."""
     schools = [n for n, d in g.nodes(data=True) if d["kind"] == "school"]
-    codes = {g.nodes[n]["code"]: f"S{number}" for n, number in zip(schools, rng.sample(range(10, 100), len(schools)))}
+    return _recode_schools(g, schools, [f"S{number}" for number in rng.sample(range(10, 100), len(schools))])
+
+
+def _recode_schools(g: nx.DiGraph, schools: list[str], new_codes: list[str]) -> nx.DiGraph:
+    """Give ``schools`` (node ids) ``new_codes`` in order, renaming their nodes and 校区 links to match.
+
+    Returns a relabelled copy when every school is recoded (node order kept), else relabels in place.
+    """
+    codes = {g.nodes[n]["code"]: code for n, code in zip(schools, new_codes)}
     for node in schools:
         data = g.nodes[node]
         data["code"] = codes[data["code"]]
         if "campus_of" in data:
             data["campus_of"] = codes[data["campus_of"]]
-    return nx.relabel_nodes(g, {n: f"school:{g.nodes[n]['code']}" for n in schools}, copy=True)
+    mapping = {n: f"school:{g.nodes[n]['code']}" for n in schools}
+    in_place = len(schools) < sum(1 for _, d in g.nodes(data=True) if d["kind"] == "school")
+    return nx.relabel_nodes(g, mapping, copy=not in_place)
 
 
 def _next_id(counters: dict, prefix: str) -> str:

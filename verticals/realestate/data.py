@@ -6,11 +6,18 @@ of a simulated dialog (:mod:`verticals.realestate.dialogs`): ``messages`` is the
 same code the core calls). SFT uses every turn of every dialog; RL, eval and preference data use one
 turn per dialog, alternating between a clarifying turn and the final recommendation.
 
-Held-out evaluation: eval dialogs come from families in 苏州, the eval-pool city, and every other
-split from 杭州 (with an imported graph: the cities of its eval and train pools, see
-:func:`split_cities`). The retriever only lists listings of the buyer's city, so every 小区, listing,
-school and station an eval answer can cite is unseen in SFT/RL/preference data, and every eval
-family profile (budget, school need, metro need, ...) is new. Profiles never repeat across splits.
+Held-out evaluation, two splits held out by city (with an imported graph: the cities of its pools,
+see :func:`split_cities`); every training split comes from 杭州:
+
+* ``dev`` (:func:`load_dev_set`, for choosing settings): families in 苏州, the eval-pool city. It is the
+  eval set the shipped settings were chosen on, unchanged (ids ``re-eval-*``).
+* ``test`` (:func:`load_eval_set`, never used to choose anything): families in 南京, the test-pool city,
+  drawn from a random stream of their own after every other split, so adding it changed no other example.
+
+The retriever only lists listings of the buyer's city, so every 小区, listing, school and station a dev
+or test answer can cite is unseen in SFT/RL/preference data, and dev and test share none. Profiles
+never repeat across splits. An imported graph without a test-pool city has no dev split: its eval pool
+is the test split (:func:`splits_used` says so).
 
 >>> chains = load_chains()
 >>> len(chains), sorted(chains[0])
@@ -29,8 +36,9 @@ from verticals.realestate.kg import pool_cities, realestate_index
 from verticals.realestate.perturb import BREAKS, PERTURBATIONS
 
 DATA_SEED = 20250701
-SIZES = {"sft": 1000, "rl": 200, "pref": 300, "eval": 60}  # examples
+SIZES = {"sft": 1000, "rl": 200, "pref": 300, "eval": 60, "test": 60}  # examples; "eval" is the dev split
 SPLIT_POOL = {"sft": "train", "rl": "train", "pref": "train", "eval": "eval"}  # 杭州 / 苏州 in the generated graph
+TEST_STREAM = 10  # test families are drawn from random.Random(DATA_SEED + TEST_STREAM), in the test-pool cities
 DRAWS_PER_EXAMPLE = 200  # _dialogs gives up after this many family draws per wanted example (a graph too small)
 STYLE_WEIGHTS = {"资深": 0.4, "干练": 0.2, "热心": 0.2, "简洁": 0.2}
 BEST_STYLE = "资深"
@@ -86,28 +94,48 @@ def _dialogs() -> dict[str, list[list[str]]]:
     """
     rng, seen, out, cities = random.Random(DATA_SEED), set(), {}, split_cities()
     for split in ("sft", "rl", "pref", "eval"):
-        dialogs, examples, draws = [], 0, 0
-        target = SIZES[split] + SPARE_PREF_DIALOGS * (split == "pref")
-        while examples < target:
-            draws += 1
-            if draws > DRAWS_PER_EXAMPLE * target:
-                raise DataError(_too_few_families(split, cities[split], examples, target, draws - 1))
-            city = cities[split][0] if len(cities[split]) == 1 else rng.choice(cities[split])
-            family = sample_family(rng, city)
-            if family.key() in seen:
-                continue
-            turns = user_turns(family, rng)
-            final = dialog_examples("check", turns, BEST_STYLE, 0)[-1]["truth"]
-            if not usable(final):
-                continue
-            if not needs_match(family, final["needs"], final["terms"]):
-                raise DataError(f"realestate: the dialog templates are misread for this graph (a 小区, district or "
-                                f"station name that clashes with another word?): {turns} -> {final['needs']}")
-            seen.add(family.key())
-            dialogs.append(turns)
-            examples += len(turns) if split == "sft" else 1
-        out[split] = dialogs
+        out[split] = _split_dialogs(rng, split, cities[split], seen)
+    test_cities = tuple(c for c in pool_cities("test") if realestate_index().listings_in(c))
+    if test_cities:
+        out["test"] = _split_dialogs(random.Random(DATA_SEED + TEST_STREAM), "test", test_cities, seen)
     return out
+
+
+def _split_dialogs(rng: random.Random, split: str, cities: tuple[str, ...], seen: set) -> list[list[str]]:
+    """The user turns of ``split``'s dialogs, families of ``cities`` whose profile is not in ``seen`` (updated)."""
+    dialogs, examples, draws = [], 0, 0
+    target = SIZES[split] + SPARE_PREF_DIALOGS * (split == "pref")
+    while examples < target:
+        draws += 1
+        if draws > DRAWS_PER_EXAMPLE * target:
+            raise DataError(_too_few_families(split, cities, examples, target, draws - 1))
+        city = cities[0] if len(cities) == 1 else rng.choice(cities)
+        family = sample_family(rng, city)
+        if family.key() in seen:
+            continue
+        turns = user_turns(family, rng)
+        final = dialog_examples("check", turns, BEST_STYLE, 0)[-1]["truth"]
+        if not usable(final):
+            continue
+        if not needs_match(family, final["needs"], final["terms"]):
+            raise DataError(f"realestate: the dialog templates are misread for this graph (a 小区, district or "
+                            f"station name that clashes with another word?): {turns} -> {final['needs']}")
+        seen.add(family.key())
+        dialogs.append(turns)
+        examples += len(turns) if split == "sft" else 1
+    return dialogs
+
+
+def splits_used() -> str:
+    """One line saying what the dev and test splits hold out in this graph.
+
+    >>> splits_used()
+    'dev: families in 苏州 (eval-pool city); test: families in 南京 (test-pool city)'
+    """
+    dev = "、".join(split_cities()["eval"])
+    if "test" not in _dialogs():
+        return f"dev: none (the graph has no test-pool city with a usable listing); test: families in {dev} (eval-pool city)"
+    return f"dev: families in {dev} (eval-pool city); test: families in {'、'.join(pool_cities('test'))} (test-pool city)"
 
 
 def _too_few_families(split: str, cities: tuple[str, ...], got: int, target: int, draws: int) -> str:
@@ -142,9 +170,20 @@ def load_rl_prompts() -> list[dict]:
 
 
 @lru_cache(maxsize=1)
-def load_eval_set() -> list[dict]:
-    """60 held-out examples (苏州 only), one turn per dialog; the answer is the best broker's."""
+def load_dev_set() -> list[dict]:
+    """60 dev examples (苏州 only, for choosing settings), one turn per dialog; the answer is the best
+    broker's. None when the graph has no test-pool city (its eval pool is then the test split)."""
+    if "test" not in _dialogs():
+        return []
     return [_one_turn("eval", i, turns, BEST_STYLE) for i, turns in enumerate(_dialogs()["eval"])]
+
+
+@lru_cache(maxsize=1)
+def load_eval_set() -> list[dict]:
+    """60 test examples (南京 only, never used to choose anything), one turn per dialog; the eval pool's
+    when the graph has no test-pool city."""
+    split = "test" if "test" in _dialogs() else "eval"
+    return [_one_turn(split, i, turns, BEST_STYLE) for i, turns in enumerate(_dialogs()[split])]
 
 
 @lru_cache(maxsize=1)
@@ -180,11 +219,12 @@ def load_preferences() -> list[dict]:
 
 @lru_cache(maxsize=1)
 def known_bad(per_perturbation: int = 2) -> list[dict]:
-    """Held-out examples whose answer breaks a rule: ``violates`` names the perturbation, ``rule`` the rule.
+    """Dev examples (test ones without a dev split) whose answer breaks a rule: ``violates`` names the
+    perturbation, ``rule`` the rule.
 
-    Each perturbation is applied to the first ``per_perturbation`` eval examples it applies to.
+    Each perturbation is applied to the first ``per_perturbation`` examples it applies to.
     """
-    rng, bad, eval_set = random.Random(DATA_SEED + 3), [], load_eval_set()
+    rng, bad, eval_set = random.Random(DATA_SEED + 3), [], load_dev_set() or load_eval_set()
     for name in sorted(PERTURBATIONS):
         done = 0
         for example in eval_set:

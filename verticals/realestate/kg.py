@@ -5,15 +5,15 @@ from a `vkit kg import` directory named by ``$VKIT_REALESTATE_GRAPH``, and index
 everything here is read-only.
 
 Splits follow the cities' pools (:func:`pool_cities`): the generated graph trains on 杭州 and holds
-苏州 out. A listing is usable only when its 小区 has a 小学, an 初中 and a metro station (with a line)
+苏州 (dev) and 南京 (test) out. A listing is usable only when its 小区 has a 小学, an 初中 and a metro station (with a line)
 within reach; an imported graph may lack some, and those listings are left out of ``listings`` with
 the reason in ``left_out`` (the generated graph leaves none out).
 
 >>> index = realestate_index()
 >>> len(index.listings), index.cities["苏州"]["pool"], index.school_of("C1", "小学")["code"]
-(150, 'eval', 'S42')
->>> pool_cities("train"), pool_cities("eval"), default_city(), index.left_out
-(('杭州',), ('苏州',), '杭州', {})
+(200, 'eval', 'S42')
+>>> pool_cities("train"), pool_cities("eval"), pool_cities("test"), default_city(), index.left_out
+(('杭州',), ('苏州',), ('南京',), '杭州', {})
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def realestate_index() -> RealEstateIndex:
 
 
 def pool_cities(pool: str) -> tuple[str, ...]:
-    """Cities of the ``train`` or ``eval`` pool, in graph order."""
+    """Cities of the ``train``, ``eval`` (dev) or ``test`` pool, in graph order."""
     return tuple(name for name, city in realestate_index().cities.items() if city.get("pool") == pool)
 
 

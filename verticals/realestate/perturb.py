@@ -75,9 +75,16 @@ def wrong_school(answer: str, truth: dict, rng: random.Random) -> str | None:
         return None
     items = _items(answer)
     item = rng.choice(items)
-    others = sorted(set(realestate_index().schools) - {item["学区"]}, key=lambda s: int(s[1:]))
+    others = sorted(set(_non_test_schools()) - {item["学区"]}, key=lambda s: int(s[1:]))
     item["学区"] = rng.choice(others)
     return _replace_items(answer, items)
+
+
+def _non_test_schools() -> list[str]:
+    """Codes of the schools outside test-pool cities: a wrong school drawn for training data never names a
+    test-city school (and the draws are the ones made before the test city existed)."""
+    index = realestate_index()
+    return [code for code, school in index.schools.items() if index.cities[school["city"]].get("pool") != "test"]
 
 
 def nonexistent_listing(answer: str, truth: dict, rng: random.Random) -> str | None:

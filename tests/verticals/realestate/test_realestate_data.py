@@ -16,7 +16,7 @@ from verticals.realestate.kg import realestate_index
 from verticals.realestate.perturb import PERTURBATIONS
 from verticals.realestate.rubric import rubric
 
-LOADERS = {"sft": VERTICAL.load_chains, "rl": VERTICAL.load_rl_prompts, "eval": VERTICAL.load_eval_set}
+LOADERS = {"sft": VERTICAL.load_chains, "rl": VERTICAL.load_rl_prompts, "eval": VERTICAL.load_dev_set}  # eval: the dev split (苏州); test_realestate_splits.py checks the test split
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,9 @@ def test_same_seed_same_graph_other_seed_other_prices():
 
 def test_sizes(graph):
     kinds = Counter(d["kind"] for _, d in graph.nodes(data=True))
-    assert kinds["city"] == 2 and kinds["xiaoqu"] == 30 and kinds["listing"] == 150
-    assert kinds["school"] == 2 * 30 and kinds["station"] == 12  # every 小区 its own 小学 and 初中 campus
-    assert sum("campus_of" not in d for d in nodes(graph, "school").values()) == 16
+    assert kinds["city"] == 3 and kinds["xiaoqu"] == 40 and kinds["listing"] == 200
+    assert kinds["school"] == 2 * 40 and kinds["station"] == 16  # every 小区 its own 小学 and 初中 campus
+    assert sum("campus_of" not in d for d in nodes(graph, "school").values()) == 22
 
 
 def test_json_round_trip_keeps_everything(graph):
@@ -80,7 +80,7 @@ def test_each_campus_covers_one_xiaoqu_and_shares_its_schools_rank_and_offerings
     by_code = {s["code"]: s for s in schools.values()}
     assert all(len(list(graph.successors(node))) == 1 for node in schools)
     campuses = [s for s in schools.values() if "campus_of" in s]
-    assert len({s["code"] for s in schools.values()}) == len(schools) and len(campuses) == 60 - 16
+    assert len({s["code"] for s in schools.values()}) == len(schools) and len(campuses) == 80 - 22
     for campus in campuses:
         main = by_code[campus["campus_of"]]
         assert campus["name"].startswith(main["name"]) and campus["name"].endswith("校区")
@@ -102,4 +102,4 @@ def test_metro_walks_and_lines_are_consistent(graph):
 
 def test_pools_split_by_city(graph):
     pools = {x["city"]: x["pool"] for x in nodes(graph, "xiaoqu").values()}
-    assert pools == {"杭州": "train", "苏州": "eval"}
+    assert pools == {"杭州": "train", "苏州": "eval", "南京": "test"}
