@@ -304,7 +304,7 @@ def should_promote(before_pass: float, after_pass: float, judge_win_rate: float)
 
 def outcome(report: dict, cfg, vertical, method: str) -> tuple[dict, dict]:
     """Before (the current model, re-evaluated as the round's ``base``) and after (the candidate)."""
-    from core_training.judge import make_judge, win_rate
+    from core_training.judge import judge_for, win_rate
     from core_training.pipeline import eval_examples, samples_of
 
     metrics = {s["stage"]: s["metrics"] for s in report["stages"]}
@@ -312,7 +312,7 @@ def outcome(report: dict, cfg, vertical, method: str) -> tuple[dict, dict]:
     old, new = samples_of(run_dir, "base").get("grounded"), samples_of(run_dir, method).get("grounded")
     if not old or not new:
         raise LoopError("promotion needs grounded samples: keep 'grounded' in eval.modes")
-    win = win_rate(make_judge(vertical, cfg.eval.judge_seed), new, old, eval_examples(vertical, cfg))
+    win = win_rate(judge_for(vertical, cfg.eval), new, old, eval_examples(vertical, cfg))
     before = {**{k: metrics["base"].get(k, math.nan) for k in PASS_KEYS}, "judge_win_rate": 0.5}
     after = {**{k: metrics[method].get(k, math.nan) for k in PASS_KEYS}, "judge_win_rate": win}
     return before, after

@@ -21,6 +21,7 @@ import difflib
 import functools
 import hashlib
 import json
+import math
 import re
 import types
 import typing
@@ -63,13 +64,32 @@ def parse_value(text: str) -> Any:
 def _read_yaml(path: str | Path) -> dict:
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_YamlLoader)  # noqa: S506
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read YAML: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text (is it UTF-16, GBK or binary?); save the YAML as UTF-8") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(yaml_error_line(path, exc)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping of keys, got {type(data).__name__}")
     return data
+
+
+def yaml_error_line(path: str | Path, exc: yaml.YAMLError) -> str:
+    """One line ``FILE:LINE:COLUMN: invalid YAML: problem`` (PyYAML's own message spans several lines).
+
+    >>> try:
+    ...     yaml.safe_load("a: [1, 2")
+    ... except yaml.YAMLError as exc:
+    ...     print(yaml_error_line("x.yaml", exc))
+    x.yaml:1:9: invalid YAML: expected ',' or ']', but got '<stream end>'
+    """
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}: invalid YAML: {problem}"
 
 
 # --------------------------------------------------------------------------- type checking
@@ -354,11 +374,22 @@ def load_config(
 # --------------------------------------------------------------------------- the schema
 
 STAGES = ("cpt", "sft", "rlvr", "rm", "rlhf", "dpo")
+EVAL_SETS = ("test", "dev", "paraphrase")
 
 
 def _require(ok: bool, message: str) -> None:
     if not ok:
         raise ConfigError(message)
+
+
+def _require_steps_and_rate(max_steps: int, learning_rate: float) -> None:
+    _require(max_steps >= 1, f"max_steps: must be >= 1, got {max_steps}")
+    _require(math.isfinite(learning_rate) and learning_rate > 0,
+             f"learning_rate: must be a finite number > 0, got {learning_rate}")
+
+
+DTYPES = ("float32", "bfloat16", "float16", "float64")
+EVAL_MODES = ("closed_book", "grounded")
 
 
 @dataclass
@@ -370,6 +401,10 @@ class ModelConfig:
     experts_implementation: str | None = None  # transformers' experts kernel (grouped_mm, eager ...); None = its default
     router_aux_loss_coef: float = 0.01  # MoE load-balancing loss weight in cpt and sft (logged as moe/aux_loss)
     freeze_router: bool = False  # keep the router fixed in cpt and sft too (RL stages have their own switch)
+
+    def __post_init__(self) -> None:
+        _require(self.dtype in DTYPES, f"dtype: unknown {self.dtype!r}{_did_you_mean(self.dtype, DTYPES)}; "
+                                       f"known: {', '.join(DTYPES)}")
 
 
 @dataclass
@@ -385,6 +420,10 @@ class LoraConfig:
     target_parameters: list[str] = field(
         default_factory=lambda: ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
     )
+
+    def __post_init__(self) -> None:
+        _require(self.r >= 1, f"r: must be >= 1, got {self.r}")
+        _require(0.0 <= self.dropout < 1.0, f"dropout: must be in [0, 1), got {self.dropout}")
 
 
 @dataclass
@@ -407,8 +446,10 @@ class TrainStageConfig:
     group_by_length: bool = False
 
     def __post_init__(self) -> None:
+        _require_steps_and_rate(self.max_steps, self.learning_rate)
         _require(self.per_device_batch_size >= 1, "per_device_batch_size: must be >= 1")
         _require(self.gradient_accumulation_steps >= 1, "gradient_accumulation_steps: must be >= 1")
+        _require(self.logging_steps >= 1 and self.save_steps >= 1, "logging_steps, save_steps: must be >= 1")
         _require(0.0 <= self.warmup_ratio <= 1.0, "warmup_ratio: must be in [0, 1]")
 
 
@@ -454,8 +495,10 @@ class RLStageConfig:
     rm_weight: float = 1.0
 
     def __post_init__(self) -> None:
+        _require_steps_and_rate(self.max_steps, self.learning_rate)
         _require(self.per_device_batch_size >= 1, "per_device_batch_size: must be >= 1")
         _require(self.num_generations >= 2, "num_generations: GRPO needs >= 2 completions per prompt")
+        _require(self.logging_steps >= 1 and self.save_steps >= 1, "logging_steps, save_steps: must be >= 1")
         _require(self.temperature > 0, "temperature: must be > 0")
 
 
@@ -485,11 +528,27 @@ class EvalConfig:
     max_new_tokens: int = 256  # tokens per greedy answer
     batch_size: int = 32  # answers generated together
     modes: list[str] = field(default_factory=lambda: ["closed_book", "grounded"])  # question only; question + facts
+    # Eval sets measured after each stage: test (never used to choose anything; its metrics carry no
+    # prefix), dev (for choosing settings: dev/...), paraphrase (questions written unlike the training
+    # templates: paraphrase/...). dev and paraphrase are answered in grounded mode only.
+    sets: list[str] = field(default_factory=lambda: ["test", "dev", "paraphrase"])
+    judge: str = "rubric"  # rubric: the simulated held-out judge (offline); endpoint: an LLM behind judge_endpoint
+    judge_endpoint: str | None = None  # an OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1
+    judge_model: str | None = None  # the endpoint's model name (None: the first model it serves)
+    judge_api_key_env: str = "VKIT_JUDGE_API_KEY"  # the environment variable holding the endpoint's API key
     judge_seed: int = 1234  # seed of the held-out judge (differs from the panel that made the training pairs)
     judge_samples: int = 0  # sampled answers per item for the second judge comparison; 0 = off
 
     def __post_init__(self) -> None:
         _require(self.judge_samples >= 0, "judge_samples: must be >= 0")
+        for name in ("max_items", "max_new_tokens", "batch_size"):
+            _require(getattr(self, name) >= 1, f"{name}: must be >= 1, got {getattr(self, name)}")
+        bad_modes = [m for m in self.modes if m not in EVAL_MODES]
+        _require(bool(self.modes) and not bad_modes, f"modes: {bad_modes or 'none'}; known: {', '.join(EVAL_MODES)}")
+        unknown = [s for s in self.sets if s not in EVAL_SETS]
+        _require(not unknown, f"sets: unknown {unknown}; known: {', '.join(EVAL_SETS)}")
+        _require("test" in self.sets, "sets: must include 'test' (the metrics the quality bars read)")
+        _require(self.judge in ("rubric", "endpoint"), f"judge: expected 'rubric' or 'endpoint', got {self.judge!r}")
 
 
 def validate_stages(stages: Sequence[str]) -> None:
@@ -535,6 +594,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         validate_stages(self.stages)
+        _require(self.threads >= 1, f"threads: must be >= 1, got {self.threads}")
         _require(self.preset in PRESETS, f"preset: unknown {self.preset!r}{_did_you_mean(self.preset, PRESETS)}")
 
 

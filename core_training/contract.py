@@ -122,6 +122,9 @@ class Vertical:
     load_paraphrase_set: Callable[[], Sequence[Example]] | None = None
     # ``build_truth(user_text) -> truth`` (the facts the rules check), for live dialogs: the advisor's badges.
     build_truth: Callable[[str], Mapping[str, Any]] | None = None
+    # The pairwise instruction an LLM judge (``eval.judge=endpoint``) gets; None: one written from the
+    # description and the rubric dimensions (core_training.llm_judge.default_prompt).
+    judge_prompt: str | None = None
     config_overrides: Mapping[str, Any] = field(default_factory=dict)
     known_bad: Callable[[], Sequence[Example]] | None = None  # answers that must fail some rule
     datasets_dir: str | None = None  # where data cards for this vertical live (relative to repo)

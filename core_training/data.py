@@ -87,8 +87,72 @@ def preference_dataset(vertical: Vertical, pairs: Sequence[Example], mode: str =
     ])
 
 
+VERTICAL_SOURCE = "vertical"  # the ``source`` of a vertical's own pairs; an annotation export's pairs are "export"
+
+
+def pair_source(pair: Example) -> str:
+    """Where a preference pair came from: its ``source`` field, else the vertical's own set."""
+    return str(pair.get("source") or VERTICAL_SOURCE)
+
+
+def with_source(pairs: Sequence[Example], source: str) -> list[dict]:
+    """``pairs`` with ``source`` set where a pair does not name one already."""
+    return [{**p, "source": p.get("source") or source} for p in pairs]
+
+
+def preference_pairs(vertical: Vertical, preferences: Sequence[Example] | None = None) -> list[dict]:
+    """The pairs the rm and dpo stages split: ``preferences`` (an annotation export, source "export" unless a
+    pair names its own) when given, else the vertical's own pairs (source "vertical")."""
+    if preferences is not None:
+        return with_source(preferences, "export")
+    return with_source(vertical.load_preferences(), VERTICAL_SOURCE)
+
+
+def prompt_hash(example: Example) -> str:
+    """A stable hash of the dialog a pair answers: pairs that share a prompt are held out together."""
+    import hashlib
+    import json
+
+    text = json.dumps(list(example["messages"]), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def split_pairs(pairs: Sequence[Example], eval_fraction: float = 0.1) -> tuple[list, list]:
-    """Deterministic train/held-out split of preference pairs by id order."""
-    pairs = sorted(pairs, key=lambda p: str(p["id"]))
-    n_eval = max(1, int(len(pairs) * eval_fraction)) if len(pairs) > 1 else 0
-    return pairs[n_eval:], pairs[:n_eval]
+    """Deterministic train/held-out split of preference pairs, stratified by :func:`pair_source`.
+
+    Within each source the prompts are ordered by a hash of their dialog and the first
+    ``eval_fraction`` of them (at least one, when a source has two or more prompts) are held out with
+    every pair on them. So each source, an annotation export included, is both trained on and scored
+    on unseen prompts; a pair's side depends on its content, not on its id or on the order of the list.
+
+    >>> own = [{"id": f"gk-{i}", "messages": [{"role": "user", "content": f"q{i}"}]} for i in range(20)]
+    >>> new = with_source([{"id": f"task-{i}", "messages": [{"role": "user", "content": f"n{i}"}]}
+    ...                    for i in range(10)], "export")
+    >>> train, held = split_pairs(own + new)
+    >>> sum(pair_source(p) == "export" for p in train), sum(pair_source(p) == "export" for p in held)
+    (9, 1)
+    >>> sorted(p["id"] for p in split_pairs(list(reversed(own + new)))[1]) == sorted(p["id"] for p in held)
+    True
+    """
+    train: list = []
+    held_out: list = []
+    for source in sorted({pair_source(p) for p in pairs}):
+        group = [p for p in pairs if pair_source(p) == source]
+        prompts = sorted({prompt_hash(p) for p in group})
+        n_held = max(1, round(len(prompts) * eval_fraction)) if len(prompts) > 1 and eval_fraction > 0 else 0
+        held = set(prompts[:n_held])
+        train += [p for p in group if prompt_hash(p) not in held]
+        held_out += [p for p in group if prompt_hash(p) in held]
+    return train, held_out
+
+
+def source_counts(pairs: Sequence[Example]) -> dict[str, int]:
+    """How many pairs of each source ``pairs`` holds.
+
+    >>> source_counts([{"source": "export"}, {}, {"source": "export"}])
+    {'export': 2, 'vertical': 1}
+    """
+    counts: dict[str, int] = {}
+    for p in pairs:
+        counts[pair_source(p)] = counts.get(pair_source(p), 0) + 1
+    return dict(sorted(counts.items()))

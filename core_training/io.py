@@ -150,3 +150,46 @@ def last_checkpoint(work_dir: Path) -> str | None:
     ckpts = [p for p in work_dir.glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
     ckpts.sort(key=lambda p: int(p.name.rsplit("-", 1)[1]))
     return str(ckpts[-1]) if ckpts else None
+
+
+def cache_dir() -> Path:
+    """vkit's per-user cache: ``$VKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/vkit``, else ``~/.cache/vkit``."""
+    if os.environ.get("VKIT_CACHE_DIR"):
+        return Path(os.environ["VKIT_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vkit"
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's contents, cached by (resolved path, size, mtime in ns) in :func:`cache_dir`.
+
+    A file rewritten in place gets a new modification time and is hashed again; an unchanged multi-GB
+    checkpoint is read once. A cache that cannot be read or written is only a slower path.
+
+    >>> import tempfile, hashlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = Path(d, "w.bin"); _ = f.write_bytes(b"abc")
+    ...     file_sha256(f) == hashlib.sha256(b"abc").hexdigest()
+    True
+    """
+    import hashlib
+
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+    cache_file = cache_dir() / "file-sha256.json"
+    try:
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    if isinstance(cache, dict) and isinstance(cache.get(key), str):
+        return cache[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    cache = {k: v for k, v in (cache.items() if isinstance(cache, dict) else []) if not k.startswith(f"{path}|")}
+    cache[key] = digest.hexdigest()
+    with contextlib.suppress(OSError):
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(cache_file, cache, indent=None)
+    return cache[key]

@@ -142,6 +142,16 @@ def make_judge(vertical: Vertical, seed: int = 1234) -> SimulatedAnnotator:
     )
 
 
+def judge_for(vertical: Vertical, eval_cfg):
+    """The held-out judge ``eval_cfg`` (an :class:`~core_training.config.EvalConfig`) names: the rubric judge
+    (``judge=rubric``, offline) or an LLM behind an OpenAI-compatible endpoint (``judge=endpoint``)."""
+    if eval_cfg.judge == "endpoint":
+        from core_training.llm_judge import endpoint_judge
+
+        return endpoint_judge(vertical, eval_cfg)
+    return make_judge(vertical, eval_cfg.judge_seed)
+
+
 def majority_preference(panel: Sequence[SimulatedAnnotator], a: str, b: str, example: Example) -> Preference:
     """The panel's majority vote between ``a`` and ``b``; equal votes are a tie."""
     votes = [annotator.prefer(a, b, example) for annotator in panel]

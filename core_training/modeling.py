@@ -23,6 +23,44 @@ class BaseNotFoundError(FileNotFoundError):
     pass
 
 
+class PickleWeightsError(ValueError):
+    """Weights only in a pickle format (``*.bin``, ``*.pt``), which can run code when loaded."""
+
+
+_PICKLE = {"allowed": False}  # set once per process by ``--allow-pickle``
+
+
+def allow_pickle(allowed: bool = True) -> None:
+    """Let weights load from pickle files (``pytorch_model.bin``) as well as safetensors (``--allow-pickle``)."""
+    _PICKLE["allowed"] = allowed
+
+
+def weights_kwargs() -> dict:
+    """``from_pretrained`` arguments every model load passes: safetensors only unless pickle is allowed,
+    and never code shipped with a checkpoint.
+
+    >>> allow_pickle(False); weights_kwargs()
+    {'use_safetensors': True, 'trust_remote_code': False}
+    """
+    return {"use_safetensors": None if _PICKLE["allowed"] else True, "trust_remote_code": False}
+
+
+def check_safetensors(path: str | Path, what: str = "base") -> None:
+    """Refuse a checkpoint directory whose weights are only pickle files, unless pickle is allowed.
+
+    Raises:
+        PickleWeightsError: naming the directory and the way out.
+    """
+    path = Path(path)
+    if _PICKLE["allowed"] or any(path.glob("*.safetensors")):
+        return
+    pickles = sorted(p.name for p in path.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".pkl"))
+    if pickles:
+        raise PickleWeightsError(f"{what} {str(path)!r} has weights only as pickle ({', '.join(pickles)}), which can "
+                                 f"run code when loaded: convert them to safetensors, or pass --allow-pickle if you "
+                                 f"trust the files")
+
+
 def resolve_base(base: str | None) -> Path:
     """The checkpoint directory for ``base`` (``None`` = the shipped tiny MoE base)."""
     path = Path(base) if base else SHIPPED_BASE
@@ -40,7 +78,7 @@ def resolve_base(base: str | None) -> Path:
 def load_tokenizer(path: str | Path):
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     tok.model_input_names = ["input_ids", "attention_mask"]
@@ -53,7 +91,9 @@ def load_causal_lm(path: str | Path, dtype: str = "float32", experts_implementat
     from transformers import AutoModelForCausalLM
 
     kwargs = {"experts_implementation": experts_implementation} if experts_implementation else {}
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype), local_files_only=True, **kwargs)
+    check_safetensors(path, "checkpoint")
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype), local_files_only=True,
+                                                 **kwargs, **weights_kwargs())
     if hasattr(model.config, "output_router_logits"):
         model.config.output_router_logits = False  # generate() breaks with it on
     return model

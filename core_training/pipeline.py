@@ -15,8 +15,9 @@ from pathlib import Path
 
 from core_training.config import RunConfig, config_hash, to_dict
 from core_training.contract import Vertical
-from core_training.io import atomic_dir, atomic_write_json, read_jsonl
+from core_training.io import atomic_dir, atomic_write_json, last_checkpoint, read_jsonl
 from core_training.modeling import load_causal_lm, load_tokenizer, resolve_base
+from core_training.rundir import checkpoint_step, clean_stale_dirs, read_stage_file, run_lock, trim_metrics
 
 POLICY_STAGES = ("cpt", "sft", "rlvr", "rlhf", "dpo")
 STAGE_FILE = "vkit_stage.json"
@@ -31,6 +32,7 @@ class StageRecord:
     checkpoint: str
     extra: dict = field(default_factory=dict)
     environment: dict = field(default_factory=dict)  # core_training.environment.describe() where it ran
+    eval_key: str = ""  # the evaluation settings and sets the metrics were measured with (see eval_key)
 
     def row(self) -> dict:
         row = {"stage": self.stage, "wall_seconds": round(self.wall_seconds, 1), "metrics": self.metrics,
@@ -43,17 +45,28 @@ def default_output(vertical: str) -> Path:
 
 
 def data_fingerprint(vertical: Vertical, preferences: list | None) -> str:
-    """A hash of every dataset the stages read, so changed data is never mistaken for a finished stage."""
-    data = {"chains": vertical.load_chains(), "rl": vertical.load_rl_prompts(), "eval": vertical.load_eval_set(),
-            "prefs": preferences or vertical.load_preferences(), "cpt": vertical.load_cpt_corpus(),
+    """A hash of every dataset the training stages read, so changed data is never mistaken for a finished
+    stage. The evaluation sets are not in it: they are in :func:`eval_key`, and a change there re-evaluates."""
+    from core_training.data import preference_pairs
+
+    data = {"chains": vertical.load_chains(), "rl": vertical.load_rl_prompts(),
+            "prefs": preference_pairs(vertical, preferences), "cpt": vertical.load_cpt_corpus(),
             "system": vertical.system_prompt}
     return config_hash(data)
 
 
 def stage_key(cfg: RunConfig, stage: str, input_key: str, data_key: str) -> str:
+    """What a stage's training depends on: its config, the model settings, the seed, its input and the data.
+    Evaluation settings are not part of it (a changed ``eval.*`` re-evaluates, it never retrains)."""
     stage_cfg = to_dict(getattr(cfg, stage)) if hasattr(cfg, stage) else {}
     return config_hash({"stage": stage, "stage_cfg": stage_cfg, "model": to_dict(cfg.model), "lora": to_dict(cfg.lora),
-                        "seed": cfg.seed, "eval": to_dict(cfg.eval), "input": input_key, "data": data_key})[:16]
+                        "seed": cfg.seed, "input": input_key, "data": data_key})[:16]
+
+
+def eval_key(cfg: RunConfig, vertical: Vertical) -> str:
+    """What a stage's metrics depend on besides its checkpoint: the eval settings and the eval sets."""
+    return config_hash({"eval": to_dict(cfg.eval), "sets": eval_sets(vertical, cfg), "seed": cfg.seed,
+                        "system": vertical.system_prompt})[:16]
 
 
 def load_record(stage_dir: Path, key: str) -> StageRecord | None:
@@ -61,56 +74,102 @@ def load_record(stage_dir: Path, key: str) -> StageRecord | None:
     path = stage_dir / STAGE_FILE
     if not path.is_file():
         return None
-    rec = json.loads(path.read_text(encoding="utf-8"))
-    return StageRecord(**rec) if rec.get("key") == key else None
+    rec = read_stage_file(path)  # None (with a warning) if corrupt: the stage runs again
+    return StageRecord(**rec) if rec and rec.get("key") == key else None
 
 
 def base_key(base_path: Path) -> str:
+    """A hash of the base checkpoint's file contents (so a base retrained in place never reuses a stage).
+
+    Each file's sha256 is cached by path, size and modification time (:func:`core_training.io.file_sha256`),
+    so a large base is read once, not on every run.
+    """
+    from core_training.io import file_sha256
+
     files = sorted(p for p in base_path.iterdir() if p.is_file())
-    return config_hash({"base": str(base_path.resolve()), "files": [(p.name, p.stat().st_size) for p in files]})[:16]
+    return config_hash({"files": [(p.name, file_sha256(p)) for p in files]})[:16]
 
 
-def samples_of(run_dir: Path, stage: str) -> dict[str, list[str]]:
+def samples_of(run_dir: Path, stage: str, eval_set: str = "test") -> dict[str, list[str]]:
+    """A finished stage's answers to one eval set, by mode (rows without a ``set`` are the test set's)."""
     path = run_dir / stage / "samples.jsonl"
     rows = read_jsonl(path) if path.is_file() else []
     out: dict[str, list[str]] = {}
     for row in rows:
-        out.setdefault(row["mode"], []).append(row["response"])
+        if row.get("set", "test") == eval_set:
+            out.setdefault(row["mode"], []).append(row["response"])
     return out
 
 
+def set_prefix(name: str) -> str:
+    """Metric keys of the test set have no prefix (``grounded/all_rules_pass``); others are ``dev/...``."""
+    return "" if name == "test" else f"{name}/"
+
+
 def evaluate_stage(stage: str, model, tokenizer, vertical: Vertical, cfg: RunConfig, run_dir: Path,
-                   prev_policy: str | None, extra: dict | None = None) -> tuple[dict, dict[str, list[str]]]:
-    """The metrics a stage reports: rule pass rates per mode, perplexity, RM accuracy, judge win rate.
+                   prev_policy: str | None, extra: dict | None = None, preferences: list | None = None
+                   ) -> tuple[dict, dict[str, dict[str, list[str]]]]:
+    """The metrics a stage reports, and its answers by eval set and mode.
 
-    ``extra`` is what the stage's recipe left in ``StageContext.extra`` (the rm stage's held-out
-    on-policy pairs).
+    Policies: rule pass rates with intervals per mode on the test set (no key prefix) and, in grounded
+    mode, on the dev and paraphrase sets (``dev/...``, ``paraphrase/...``); perplexity; after rlhf/dpo the
+    judge's comparison with the previous policy on each set. The rm stage: accuracy on the held-out pairs
+    of the very split it trained on, overall and per source (``rm/accuracy/export``), and the pair counts.
+    ``extra`` is what the stage's recipe left in ``StageContext.extra``.
     """
-    from core_training.data import split_pairs
-    from core_training.evaluate import evaluate_policy, perplexity, reward_model_accuracy
-    from core_training.judge import make_judge, rate_of, verdict_counts
+    from core_training.evaluate import evaluate_policy, perplexity
 
+    extra = extra or {}
+    metrics = {f"{stage}/train_pairs/{src}": n for src, n in extra.get("train_pairs", {}).items()}
     if stage == "rm":
-        _, held_out = split_pairs(vertical.load_preferences())
-        metrics = {"rm/accuracy": reward_model_accuracy(model, tokenizer, vertical, held_out)}
-        on_policy = (extra or {}).get("on_policy_held_out")
-        if on_policy:
-            metrics["rm/on_policy_accuracy"] = reward_model_accuracy(model, tokenizer, vertical, on_policy)
-        return metrics, {}
-    examples = eval_examples(vertical, cfg)
-    metrics, samples = evaluate_policy(model, tokenizer, vertical, examples, cfg.eval.modes,
-                                       cfg.eval.max_new_tokens, cfg.eval.batch_size)
+        return {**metrics, **rm_metrics(model, tokenizer, vertical, preferences, extra)}, {}
+    samples: dict[str, dict[str, list[str]]] = {}
+    for name, examples in eval_sets(vertical, cfg).items():
+        modes = cfg.eval.modes if name == "test" else [m for m in cfg.eval.modes if m == "grounded"]
+        found, samples[name] = evaluate_policy(model, tokenizer, vertical, examples, modes, cfg.eval.max_new_tokens,
+                                               cfg.eval.batch_size)
+        metrics.update({set_prefix(name) + k: v for k, v in found.items()})
     metrics["perplexity"] = perplexity(model, tokenizer, vertical.load_cpt_corpus()["eval"])
-    if stage in ("rlhf", "dpo") and prev_policy and "grounded" in samples:
-        judge = make_judge(vertical, cfg.eval.judge_seed)
-        old = samples_of(run_dir, prev_policy)["grounded"]
-        counts = verdict_counts(judge, samples["grounded"], old, examples)
-        metrics["judge_win_rate_vs_previous"] = rate_of(counts)
-        metrics.update(judge_metrics("judge", counts))
-        if cfg.eval.judge_samples:
-            previous = Path(load_json(run_dir / prev_policy / STAGE_FILE)["checkpoint"])  # the base's is its path
-            metrics.update(sampled_judge(judge, model, tokenizer, vertical, cfg, previous, examples))
+    if stage in ("rlhf", "dpo") and prev_policy:
+        metrics.update(judge_stage(model, tokenizer, vertical, cfg, run_dir, prev_policy, samples))
     return metrics, samples
+
+
+def rm_metrics(model, tokenizer, vertical: Vertical, preferences: list | None, extra: dict) -> dict:
+    """``rm/accuracy`` on the held-out pairs (never trained on), per source, and the held-out counts."""
+    from core_training.data import pair_source, preference_pairs, source_counts, split_pairs
+    from core_training.evaluate import reward_model_accuracy
+
+    _, held_out = split_pairs(preference_pairs(vertical, preferences))
+    metrics = {"rm/accuracy": reward_model_accuracy(model, tokenizer, vertical, held_out)}
+    for source, n in source_counts(held_out).items():
+        metrics[f"rm/held_out_pairs/{source}"] = n
+        mine = [p for p in held_out if pair_source(p) == source]
+        metrics[f"rm/accuracy/{source}"] = reward_model_accuracy(model, tokenizer, vertical, mine)
+    on_policy = extra.get("on_policy_held_out")
+    if on_policy:
+        metrics["rm/on_policy_accuracy"] = reward_model_accuracy(model, tokenizer, vertical, on_policy)
+    return metrics
+
+
+def judge_stage(model, tokenizer, vertical: Vertical, cfg: RunConfig, run_dir: Path, prev_policy: str,
+                samples: dict[str, dict[str, list[str]]]) -> dict:
+    """The judge's wins/losses/ties of this policy's grounded answers over the previous policy's, per eval set
+    (``judge_win_rate_vs_previous`` on test, ``dev/judge_win_rate_vs_previous`` ...), and the sampled judge."""
+    from core_training.judge import judge_for, rate_of, verdict_counts
+
+    judge, metrics, sets = judge_for(vertical, cfg.eval), {}, eval_sets(vertical, cfg)
+    for name, answers in samples.items():
+        old = samples_of(run_dir, prev_policy, name).get("grounded")
+        if "grounded" not in answers or not old:
+            continue
+        counts = verdict_counts(judge, answers["grounded"], old, sets[name])
+        metrics[f"{set_prefix(name)}judge_win_rate_vs_previous"] = rate_of(counts)
+        metrics.update(judge_metrics(f"{set_prefix(name)}judge", counts))
+    if cfg.eval.judge_samples:
+        previous = Path(load_json(run_dir / prev_policy / STAGE_FILE)["checkpoint"])  # the base's is its path
+        metrics.update(sampled_judge(judge, model, tokenizer, vertical, cfg, previous, sets["test"]))
+    return metrics
 
 
 def judge_metrics(prefix: str, counts: dict[str, int]) -> dict:
@@ -131,8 +190,15 @@ def sampled_judge(judge, model, tokenizer, vertical: Vertical, cfg: RunConfig, p
     return {"judge_sampled/win_rate_vs_previous": rate_of(counts), **judge_metrics("judge_sampled", counts)}
 
 
-def write_stage(stage_dir: Path, record: StageRecord, samples: dict[str, list[str]], examples, model, tokenizer,
-                save_checkpoint: bool, artifacts: dict[str, str] | None = None) -> None:
+def sample_lines(samples: dict[str, dict[str, list[str]]], sets: dict[str, list]) -> str:
+    """``samples.jsonl``: one ``{"set", "mode", "id", "response"}`` row per answer."""
+    lines = [json.dumps({"set": name, "mode": mode, "id": ex["id"], "response": r}, ensure_ascii=False)
+             for name, by_mode in samples.items() for mode, rs in by_mode.items() for ex, r in zip(sets[name], rs)]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def write_stage(stage_dir: Path, record: StageRecord, samples_text: str, model, tokenizer, save_checkpoint: bool,
+                artifacts: dict[str, str] | None = None) -> None:
     """Write one finished stage (checkpoint, samples, ``artifacts`` as name -> text, record) into place
     with a single rename."""
     with atomic_dir(stage_dir) as tmp:
@@ -141,9 +207,7 @@ def write_stage(stage_dir: Path, record: StageRecord, samples: dict[str, list[st
         if save_checkpoint:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
-        lines = [json.dumps({"mode": mode, "id": ex["id"], "response": r}, ensure_ascii=False)
-                 for mode, rs in samples.items() for ex, r in zip(examples, rs)]
-        (tmp / "samples.jsonl").write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+        (tmp / "samples.jsonl").write_text(samples_text, encoding="utf-8")
         atomic_write_json(tmp / STAGE_FILE, record.__dict__)
 
 
@@ -163,12 +227,52 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
                            preferences=preferences)
         model, tokenizer = recipe(stage).train(ctx)
         extra = ctx.extra
-    metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy, extra)
+    trained = time.time()
+    metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy, extra, preferences)
     checkpoint = str(policy_path) if stage == "base" else str(run_dir / stage)
-    record = StageRecord(stage, key, time.time() - started, metrics, checkpoint, environment=describe())
-    write_stage(run_dir / stage, record, samples, eval_examples(vertical, cfg), model, tokenizer, stage != "base",
-                extra.get("artifacts"))
+    timing = {"train_seconds": round(trained - started, 1), "eval_seconds": round(time.time() - trained, 1)}
+    record = StageRecord(stage, key, time.time() - started, metrics, checkpoint, extra=timing,
+                         environment=describe(), eval_key=eval_key(cfg, vertical))
+    write_stage(run_dir / stage, record, sample_lines(samples, eval_sets(vertical, cfg)), model, tokenizer,
+                stage != "base", extra.get("artifacts"))
     return record
+
+
+def reevaluate_stage(record: StageRecord, cfg: RunConfig, vertical: Vertical, run_dir: Path, prev_policy: str | None,
+                     preferences: list | None) -> StageRecord:
+    """Evaluate a finished stage's checkpoint again (the eval settings or sets changed, its training did not):
+    new metrics and samples, the same checkpoint; the record is rewritten last, so a kill re-evaluates again."""
+    from dataclasses import replace
+
+    from core_training.environment import describe
+    from core_training.io import atomic_write_text
+
+    started = time.time()
+    model, tokenizer = open_stage_model(record, cfg)
+    extra = {"train_pairs": {k.rsplit("/", 1)[1]: v for k, v in record.metrics.items()
+                             if k.startswith(f"{record.stage}/train_pairs/")}}
+    metrics, samples = evaluate_stage(record.stage, model, tokenizer, vertical, cfg, run_dir, prev_policy, extra,
+                                      preferences)
+    keep = {k: v for k, v in record.metrics.items() if k.startswith("rm/on_policy_accuracy")}  # needs the round's pairs
+    train_seconds = record.extra.get("train_seconds", record.wall_seconds)
+    timing = {**record.extra, "train_seconds": train_seconds, "eval_seconds": round(time.time() - started, 1)}
+    record = replace(record, metrics={**keep, **metrics}, extra=timing, environment=describe(),
+                     wall_seconds=train_seconds + timing["eval_seconds"], eval_key=eval_key(cfg, vertical))
+    stage_dir = run_dir / record.stage
+    atomic_write_text(stage_dir / "samples.jsonl", sample_lines(samples, eval_sets(vertical, cfg)))
+    atomic_write_json(stage_dir / STAGE_FILE, record.__dict__)
+    return record
+
+
+def open_stage_model(record: StageRecord, cfg: RunConfig):
+    """The model a finished stage left: the reward model for ``rm``, else the policy."""
+    if record.stage != "rm":
+        return open_policy(Path(record.checkpoint), cfg)
+    from transformers import AutoModelForSequenceClassification
+
+    path = Path(record.checkpoint)
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), num_labels=1, local_files_only=True)
+    return model, load_tokenizer(path)
 
 
 def _log(message: str) -> None:
@@ -178,16 +282,29 @@ def _log(message: str) -> None:
 
 
 def run_pipeline(cfg: RunConfig, vertical: Vertical, preferences: list | None = None, log=_log) -> dict:
-    """Run every stage in ``cfg.stages`` after evaluating the base; skip stages already finished."""
+    """Run every stage in ``cfg.stages`` after evaluating the base; skip stages already finished.
+
+    The base is resolved before anything is written; the run directory is locked for the whole run
+    (a second runner is refused), and what a killed attempt left half-written is removed first.
+    """
+    run_dir = Path(cfg.output) if cfg.output else default_output(vertical.name)
+    base_path = resolve_base(cfg.model.base)
+    with run_lock(run_dir):
+        clean_stale_dirs(run_dir, log)
+        return _run_stages(cfg, vertical, preferences, log, run_dir, base_path)
+
+
+def _run_stages(cfg: RunConfig, vertical: Vertical, preferences: list | None, log, run_dir: Path,
+                base_path: Path) -> dict:
     import torch
 
     from core_training.report import summary_line
 
     torch.set_num_threads(cfg.threads)
-    run_dir = Path(cfg.output) if cfg.output else default_output(vertical.name)
-    run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run_dir / "config.json", to_dict(cfg))
-    base_path = resolve_base(cfg.model.base)
+    from core_training.judge import judge_for
+
+    judge_for(vertical, cfg.eval)  # a judge the config cannot build fails now, not after training
     data_key = data_fingerprint(vertical, preferences)
     policy_path, policy_key, prev_policy, rm_path, rm_key = base_path, base_key(base_path), None, None, ""
     records: list[StageRecord] = []
@@ -196,7 +313,12 @@ def run_pipeline(cfg: RunConfig, vertical: Vertical, preferences: list | None = 
         record = load_record(run_dir / stage, key)
         if record is None:
             log(f"[{stage}] running (output {run_dir / stage})")
+            resume_from = last_checkpoint(run_dir / ".work" / f"{stage}-{key}")  # the work_dir run_stage uses
+            trim_metrics(run_dir / "metrics.jsonl", stage, checkpoint_step(resume_from))  # a killed attempt's rows
             record = run_stage(stage, key, cfg, vertical, run_dir, policy_path, rm_path, prev_policy, preferences)
+        elif record.eval_key != eval_key(cfg, vertical):
+            log(f"[{stage}] trained with the same config and inputs; the eval settings changed: re-evaluating")
+            record = reevaluate_stage(record, cfg, vertical, run_dir, prev_policy, preferences)
         else:
             log(f"[{stage}] already finished with the same config and inputs: skipped")
         records.append(record)
@@ -224,7 +346,25 @@ def load_json(path: Path):
 
 
 def eval_examples(vertical: Vertical, cfg: RunConfig) -> list:
+    """The test set's items a run evaluates (the first ``eval.max_items``)."""
     return list(vertical.load_eval_set())[: cfg.eval.max_items]
+
+
+EVAL_SET_LOADERS = {"test": "load_eval_set", "dev": "load_dev_set", "paraphrase": "load_paraphrase_set"}
+
+
+def eval_sets(vertical: Vertical, cfg: RunConfig) -> dict[str, list]:
+    """The eval sets a run measures (``eval.sets`` that the vertical has), each its first ``eval.max_items``.
+
+    ``test`` is never used to choose anything; ``dev`` is for choosing settings; ``paraphrase`` holds
+    questions written unlike the training templates.
+    """
+    sets = {}
+    for name in cfg.eval.sets:
+        loader = getattr(vertical, EVAL_SET_LOADERS[name])
+        if loader is not None:
+            sets[name] = list(loader())[: cfg.eval.max_items]
+    return sets
 
 
 def open_policy(path: Path, cfg: RunConfig):

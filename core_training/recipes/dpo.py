@@ -5,7 +5,7 @@ simulated panel join the training set (:func:`core_training.onpolicy.on_policy_r
 
 from trl import DPOConfig, DPOTrainer
 
-from core_training.data import preference_dataset, split_pairs
+from core_training.data import preference_dataset, preference_pairs, source_counts, split_pairs, with_source
 from core_training.modeling import load_causal_lm
 from core_training.onpolicy import on_policy_round
 from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
@@ -13,8 +13,9 @@ from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
 
 def train(ctx: StageContext):
     c = ctx.cfg.dpo
-    pairs, _held_out = split_pairs(ctx.preferences or ctx.vertical.load_preferences())
-    pairs += on_policy_round(ctx)
+    pairs, _held_out = split_pairs(preference_pairs(ctx.vertical, ctx.preferences))
+    pairs += with_source(on_policy_round(ctx), "on_policy")
+    ctx.extra["train_pairs"] = source_counts(pairs)  # reported as <stage>/train_pairs/<source>
     model, tokenizer, peft = load_policy(ctx, aux_loss=False, freeze=True)
     ref = None if peft else load_causal_lm(ctx.input_path, ctx.cfg.model.dtype)
     args = DPOConfig(**trainer_kwargs(ctx, c), max_length=c.max_length)
