@@ -4,6 +4,7 @@
     vkit kg import gaokao --source a.csv --mapping a.yaml --source b.csv --mapping b.yaml --out kg/gaokao
     vkit kg stats kg/gaokao
     vkit kg validate kg/gaokao
+    vkit kg check gaokao kg/gaokao   # can this graph train gaokao? (dataset builders, no training)
 
 ``import`` reads each (``--source``, ``--mapping``) pair in order into ``DIR/graph.json`` (adding to a
 graph already there unless ``--replace``), writes ``DIR/import_report.json`` and prints it: rows read,
@@ -24,7 +25,7 @@ REPORT_FILE = "import_report.json"
 
 
 def register(subparsers) -> None:
-    """Add ``kg import|stats|validate`` to the ``vkit`` command line."""
+    """Add ``kg import|stats|validate|check`` to the ``vkit`` command line."""
     kg = subparsers.add_parser("kg", help="knowledge graphs: import from tables, stats, validate")
     sub = kg.add_subparsers(dest="kg_command", required=True)
     imp = sub.add_parser("import", help="build or extend a graph from CSV tables and YAML column mappings")
@@ -41,6 +42,16 @@ def register(subparsers) -> None:
     val = sub.add_parser("validate", help="check a graph against its vertical's schema (exit 1 on errors)")
     val.add_argument("graph", help="graph directory or graph JSON file")
     val.set_defaults(fn=validate_command)
+    check = sub.add_parser("check", help="can this graph train the vertical? run its dataset builders, no training")
+    check.add_argument("vertical", help="gaokao, auto or realestate")
+    check.add_argument("graph", help="graph directory (the --out of kg import) or graph JSON file")
+    check.set_defaults(fn=check_command)
+
+
+def check_command(args) -> int:
+    from knowledge_graphs.check import check_command as run_check
+
+    return run_check(args)
 
 
 def graph_path(path: str | Path) -> Path:

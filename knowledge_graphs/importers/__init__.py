@@ -48,6 +48,6 @@ def import_tables(vertical: str, sources: Sequence[tuple[str | Path, str | Path]
             raise MappingError(f"{mapping_path}: a mapping for {mapping.vertical!r}, not {vertical!r}")
         report = ImportReport(str(table), str(mapping_path), vertical, mapping.kind)
         state.add_table(str(table), mapping, report)
-        report.absent = absent_fields(mapping, module.KINDS)
+        report.absent = absent_fields(mapping, module.KINDS, getattr(module, "COVERED_BY", {}))
         reports.append(report)
     return state.finish(), reports

@@ -57,6 +57,10 @@ KINDS = {"trims": ({"brand", "series", "trim_name", "price"},
                    {"year", "energy", "class", "body", "size_class", "engine", "displacement", "power_kw", "power_ps",
                     "torque", "transmission", "accel", "fuel", "range_km", "dimensions", "length", "width", "height",
                     "wheelbase", "weight", "seats", "drive", "top_speed", "tier", "style"})}
+# field -> the fields that fill it when it has no column (the import report lists a field as absent otherwise)
+COVERED_BY = {"body": ("class",), "size_class": ("class",), "class": ("body",), "length": ("dimensions",),
+              "width": ("dimensions",), "height": ("dimensions",), "dimensions": ("length",), "power_ps": ("power_kw",),
+              "power_kw": ("power_ps",), "displacement": ("engine",), "year": ("trim_name",)}
 OPTIONS = {"default_tier": "主流", "default_style": "传统", "eval_series": []}
 ENERGIES = (("插电", "混动"), ("phev", "混动"), ("增程", "混动"), ("混", "混动"), ("hev", "混动"),  # before "ev"
             ("纯电", "纯电"), ("电动", "纯电"), ("bev", "纯电"), ("ev", "纯电"),

@@ -457,7 +457,7 @@ class ImportReport:
         lines += [f"  note    {count:5d}  {what}" + (f"  ({', '.join(self.values[what])})" if what in self.values else "")
                   for what, count in sorted(self.notes.items())]
         partial = [f"{name} {share:.0%}" for name, share in self.coverage().items() if share < 1]
-        if partial:
+        if partial and self.rows_used:
             lines.append(f"  coverage (rows with a value): {', '.join(partial)}")
         if self.absent:
             lines.append(f"  not in the table, left unknown: {', '.join(self.absent)}")
@@ -508,9 +508,17 @@ class GraphSchema:
     edges: Mapping[str, tuple[tuple[str, str], ...]]
 
 
-def absent_fields(mapping: TableMapping, kinds: Mapping[str, tuple[set[str], set[str]]]) -> list[str]:
-    """The optional fields of the mapping's kind that it does not map (the graph leaves them unknown)."""
-    return sorted(kinds[mapping.kind][1] - set(mapping.columns))
+def absent_fields(mapping: TableMapping, kinds: Mapping[str, tuple[set[str], set[str]]],
+                  covered_by: Mapping[str, tuple[str, ...]] = {}) -> list[str]:
+    """The optional fields of the mapping's kind that it does not map, nor any field that fills them
+    (``covered_by``: field -> the fields that fill it, e.g. rooms <- layout): the graph leaves them unknown.
+
+    >>> m = TableMapping("m.yaml", "realestate", "listings", {"layout": Column("户型")})
+    >>> absent_fields(m, {"listings": (set(), {"layout", "rooms", "floor"})}, {"rooms": ("layout",)})
+    ['floor']
+    """
+    mapped = set(mapping.columns)
+    return sorted(name for name in kinds[mapping.kind][1] - mapped if not mapped & set(covered_by.get(name, ())))
 
 
 def limited(lines: list[str], limit: int = 50, what: str = "warnings") -> list[str]:

@@ -67,6 +67,9 @@ KINDS = {  # kind -> (required fields, optional fields)
     "universities": ({"name"}, {"city", "province", "is_985", "is_211", "is_double_first_class", "level", "type",
                                 "ownership"}),
 }
+# field -> the fields that fill it when it has no column (the import report lists a field as absent otherwise)
+COVERED_BY = {**{flag: ("level",) for flag in ("is_985", "is_211", "is_double_first_class")},
+              "level": ("is_985",), "count": ("cumulative",), "cumulative": ("count",)}
 OPTIONS = {"eval_provinces": [], "test_provinces": [], "mode": None}
 TRACKS = {"物理类": "物理类", "物理": "物理类", "首选物理": "物理类", "物理方向": "物理类",
           "历史类": "历史类", "历史": "历史类", "首选历史": "历史类", "历史方向": "历史类",

@@ -68,6 +68,11 @@ KINDS = {
                                       "district", "bankuai", "year_built", "lng", "lat"}),
     "pois": ({"name", "category", "city"}, {"lng", "lat", "lines", "line", "order", "key", "exam_rank", "activities"}),
 }
+# field -> the fields that fill it when it has no column (the import report lists a field as absent otherwise);
+# a listing's place fields only matter when it creates its 小区, which the 小区 table does otherwise
+COVERED_BY = {"rooms": ("layout",), "halls": ("layout",), "baths": ("layout",), "layout": ("rooms",),
+              "total_floors": ("floor",), "unit_price": ("total_price",), "total_price": ("unit_price",),
+              **{name: ("xiaoqu",) for name in ("city", "district", "bankuai", "year_built", "lng", "lat")}}
 OPTIONS = {"school_radius_m": 1000, "middle_school_radius_m": 3000, "metro_radius_m": 1500, "max_stations": 2, "walk_speed_m_per_min": 80,
            "detour": 1.3, "price_tolerance": 0.02, "eval_cities": [], "create_xiaoqu": False}
 # POI category as written (a portal's "科教文化服务;学校;小学" too) -> school level or station: the first
