@@ -45,10 +45,26 @@ NO_FIT = "暂无完全符合的房源，建议放宽预算或通勤条件。"
 
 
 def write_turn(truth: dict, style: str, variant: int = 0) -> str:
-    """The gold assistant turn for the last state of ``truth``: a question, or a recommendation."""
+    """The gold assistant turn for the last state of ``truth``: a question, a recommendation, or, for a
+    place the graph does not hold, saying so and naming the cities it does."""
+    if truth.get("not_in_graph"):
+        return write_not_covered(truth, style, variant)
     if truth["missing"]:
         return write_question(truth["missing"], truth["needs"], style, variant)
     return write_recommendation(truth, style, variant)
+
+
+def write_not_covered(truth: dict, style: str, variant: int = 0) -> str:
+    """No recommendation: the place asked about is not covered; name what is (no other city is offered
+    as a substitute).
+
+    >>> write_not_covered({"not_in_graph": ["北京"], "covered": ["杭州", "苏州"]}, "简洁")
+    '目前没有北京的房源数据，无法为您推荐北京的房子。可以查询的城市：杭州、苏州。'
+    """
+    warm = BROKER_STYLES[style][0]
+    place = "、".join(truth["not_in_graph"])
+    return ((GREETINGS[variant % len(GREETINGS)] if warm else "") + f"目前没有{place}的房源数据，无法为您推荐{place}的房子。"
+            f"可以查询的城市：{'、'.join(truth['covered'])}。")
 
 
 def write_question(missing: list[str], known: dict, style: str, variant: int = 0) -> str:
@@ -111,5 +127,10 @@ def fit_reason(candidate: dict, needs: dict) -> str:
 
 
 def terms_phrase(terms: dict) -> str:
-    """首付30%、利率3.1%、30年等额本息."""
-    return f"首付{terms['down_percent']}%、利率{format_rate(terms['rate_percent'])}%、{terms['years']}年等额本息"
+    """首付30%、利率3.1%、30年等额本息 (首付150万、... when the 首付 was stated as an amount).
+
+    >>> terms_phrase({"down_percent": 30, "rate_percent": 3.1, "years": 30, "down_wan": 150})
+    '首付150万、利率3.1%、30年等额本息'
+    """
+    down = f"{terms['down_wan']}万" if terms.get("down_wan") else f"{terms['down_percent']}%"
+    return f"首付{down}、利率{format_rate(terms['rate_percent'])}%、{terms['years']}年等额本息"

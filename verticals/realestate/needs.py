@@ -16,6 +16,14 @@ wins (a buyer may raise the budget in a follow-up). A dialog's user turns arrive
 ['学区类型', '通勤']
 >>> [t.missing() for t in parse_turns("预算480万，看重素质教育\\n孩子学游泳，我们开车不坐地铁")]
 [['特长', '通勤'], []]
+
+Numbers may be written in words; a 首付 amount and a 月供 ceiling are read (and, without a 预算, give
+one: the 首付 plus the loan the 月供 repays); a place the graph does not hold is kept as ``unknown_city``
+instead of being replaced by the default city:
+
+>>> n = parse_needs("想在北京海淀买个学区房，首付一百五十万，月供能接受一万五")
+>>> n.city, n.unknown_city, n.terms.down_wan, n.terms.monthly_max, n.budget
+(None, '北京', 150, 15000, 501)
 """
 
 from __future__ import annotations
@@ -24,8 +32,10 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge_graphs.realestate import ACTIVITIES
+from verticals.numerals import digits_for_numerals
+from verticals.places import places_named
 from verticals.realestate.kg import activities, default_city, realestate_index
-from verticals.realestate.mortgage import MortgageTerms
+from verticals.realestate.mortgage import MortgageTerms, affordable_loan_wan
 
 SLOTS = ("预算", "学区类型", "特长", "通勤")  # required, in the order a broker asks about them
 SLOT_KEYWORDS = {"预算": ("预算",), "学区类型": ("应试", "素质"), "特长": ("特长",), "通勤": ("地铁",)}
@@ -46,6 +56,8 @@ AREA_RANGE = re.compile(r"(\d{2,3})\s*[-~到至]\s*(\d{2,3})\s*(?:平方米|平�
 LINE = re.compile(r"(\d{1,2})\s*号线")
 WALK = re.compile(r"步行\s*(\d{1,2})\s*分")
 DOWN = re.compile(r"首付\s*(?:比例)?\s*(?:(\d{1,2})\s*%|([一二两三四五六七])成)")
+DOWN_AMOUNT = re.compile(r"首付\s*(?:款)?\s*(?:能付|能出|有|准备了?|大概|约|最多|可以付)?\s*(\d{2,4})\s*万")
+MONTHLY = re.compile(r"月供\s*(?:能接受|能承受|接受|承受|最多|不超过|控制在|在|上限)?\s*(\d+(?:\.\d+)?)\s*(万|千|k|K|元)?")
 RATE = re.compile(r"利率\s*(\d(?:\.\d{1,2})?)\s*%")
 YEARS = re.compile(r"(?:贷款?|期限|按揭|还款)\s*(\d{1,2})\s*年")
 
@@ -67,6 +79,7 @@ class Needs:
     no_metro: bool = False
     walk_max: int = DEFAULT_WALK_MINUTES
     terms: MortgageTerms = field(default_factory=MortgageTerms)
+    unknown_city: str | None = None  # a city the buyer named that the graph does not hold
 
     def missing(self) -> list[str]:
         """The required slots not yet known, in :data:`SLOTS` order."""
@@ -80,8 +93,11 @@ class Needs:
 
     def as_dict(self) -> dict:
         """JSON-serialisable form (for ``truth``)."""
-        data = {k: v for k, v in self.__dict__.items() if k != "terms"}
-        data["city"] = self.city or default_city()  # 杭州 in the generated graph
+        data = {k: v for k, v in self.__dict__.items() if k not in ("terms", "unknown_city")}
+        if self.unknown_city:  # never substitute another city for the one asked about
+            data["unknown_city"] = self.unknown_city
+        else:  # no place named: the graph's default city (杭州 in the generated graph)
+            data["city"] = self.city or default_city()
         return data
 
 
@@ -92,7 +108,8 @@ def parse_turns(user_text: str) -> list[Needs]:
 
 
 def parse_needs(text: str) -> Needs:
-    """Read every slot from ``text``; later mentions win."""
+    """Read every slot from ``text``; later mentions win. Chinese numerals are read as digits first."""
+    text = digits_for_numerals(text)
     index = realestate_index()
     city = _last_of(text, {name: (name,) for name in index.cities})
     district = _last_of(text, {d: _district_words(d) for (c, d) in index.districts if city in (None, c)})
@@ -106,13 +123,21 @@ def parse_needs(text: str) -> Needs:
     area_min, area_max = _area(text)
     known = activities()  # the generator's ACTIVITIES, then any other an imported graph's schools offer
     quality = QUALITY_WORDS + known[len(ACTIVITIES):]
+    terms = _terms(text)
     return Needs(
-        city=city, district=district, budget=_budget(text), area_min=area_min, area_max=area_max,
+        city=city, district=district, budget=_budget(text, terms), area_min=area_min, area_max=area_max,
         school=_last_of(text, {"应试": EXAM_WORDS, "素质": quality, "不限": ANY_SCHOOL_WORDS}),
         activity=_last_of(text, {a: (a,) for a in known}), level=_last_of(text, LEVEL_WORDS) or DEFAULT_LEVEL,
         line=metro if isinstance(metro, int) else None, station=station, no_metro=metro == "不限",
-        walk_max=_last_int(WALK, text) or DEFAULT_WALK_MINUTES, terms=_terms(text),
+        walk_max=_last_int(WALK, text) or DEFAULT_WALK_MINUTES, terms=terms,
+        unknown_city=None if city else _unknown_city(text),
     )
+
+
+def _unknown_city(text: str) -> str | None:
+    """The last place named in ``text`` that the graph has no city for (北京, or 海淀 for 北京)."""
+    unknown = [place for place in places_named(text) if place not in realestate_index().cities]
+    return unknown[-1] if unknown else None
 
 
 def _district_words(district: str) -> tuple[str, ...]:
@@ -141,10 +166,15 @@ def _last_int(pattern: re.Pattern, text: str) -> int | None:
     return int(found[-1]) if found else None
 
 
-def _budget(text: str) -> int | None:
+def _budget(text: str, terms: MortgageTerms) -> int | None:
+    """The 预算 in 万; without one, a stated 首付 amount plus the loan a stated 月供 ceiling repays."""
     amounts = [int(m.group(1)) for m in BUDGET.finditer(text)
                if not any(w in text[max(0, m.start() - 4):m.start()] for w in NOT_BUDGET_BEFORE)]
-    return amounts[-1] if amounts else None
+    if amounts:
+        return amounts[-1]
+    if terms.down_wan is not None and terms.monthly_max is not None:
+        return terms.down_wan + affordable_loan_wan(terms.monthly_max, terms.rate_percent, terms.years)
+    return None
 
 
 def _area(text: str) -> tuple[int | None, int | None]:
@@ -184,7 +214,21 @@ def _terms(text: str) -> MortgageTerms:
     rates = RATE.findall(text)
     rate = float(rates[-1]) if rates else None
     years = _last_int(YEARS, text)
-    if down is None and rate is None and years is None:
+    down_wan, monthly_max = _last_int(DOWN_AMOUNT, text), _monthly_max(text)
+    if down is None and rate is None and years is None and down_wan is None and monthly_max is None:
         return defaults
     return MortgageTerms(down or defaults.down_percent, defaults.rate_percent if rate is None else rate,
-                         years or defaults.years, stated=True)
+                         years or defaults.years, stated=True, down_wan=down_wan, monthly_max=monthly_max)
+
+
+def _monthly_max(text: str) -> int | None:
+    """A 月供 ceiling in 元: 月供1.5万, 月供能接受15000, 月供8千.
+
+    >>> _monthly_max("月供能接受1.5万"), _monthly_max("月供不超过12000元"), _monthly_max("月供8千"), _monthly_max("预算500万")
+    (15000, 12000, 8000, None)
+    """
+    found = MONTHLY.findall(text)
+    if not found:
+        return None
+    number, unit = found[-1]
+    return round(float(number) * {"万": 10000, "千": 1000, "k": 1000, "K": 1000}.get(unit, 1))

@@ -33,6 +33,13 @@ The facts are rendered from :func:`build_truth`, so the grounded prompt and the 
 >>> print(facts.splitlines()[2]); print(facts.splitlines()[3])
 进度:已明确
 [1]符合 总价472万 首付142万 月供14092元 学区S74(舞蹈/游泳/足球) 3室2厅 88平 1/5号线M4步行14分
+
+A city the graph does not hold is said, never replaced by another (``not_in_graph`` in the truth, no
+candidates); a stated 首付 amount and 月供 ceiling are used in the loan maths and checked per listing:
+
+>>> print(retrieve("想在北京海淀买个学区房，预算600万以内"))
+需求:北京(未覆盖) 预算600万 学区? 通勤?
+未覆盖:图谱中没有北京的房源，不能推荐北京的房子，也不能用其他城市代替；可查询的城市:杭州、苏州、南京
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from verticals.realestate.needs import Needs, parse_turns
 MAX_FITTING = 2
 MAX_TEMPTING = 2
 NEAR_MISS = 1.2  # a tempting over-budget listing costs at most 20% more than the budget
-CHECKS = ("预算", "面积", "学区", "特长", "地铁")
+CHECKS = ("预算", "面积", "学区", "特长", "地铁", "首付", "月供")  # the last two only when the buyer states them
 
 
 def retrieve(user_text: str) -> str:
@@ -57,11 +64,15 @@ def build_truth(user_text: str) -> dict:
     """The JSON-serialisable facts the rules check, from the same code as :func:`retrieve`."""
     turns = parse_turns(user_text)
     needs = turns[-1]
+    if needs.unknown_city:  # nothing to retrieve, nothing to ask: the place is not covered
+        return {"city": needs.unknown_city, "pool": None, "not_in_graph": [needs.unknown_city],
+                "covered": list(realestate_index().cities), "needs": needs.as_dict(),
+                "terms": needs.terms.as_dict(), "states": [[] for _ in turns], "missing": [], "candidates": []}
     city = needs.city or default_city()
     missing = needs.missing()
     return {
         "city": city, "pool": realestate_index().cities[city]["pool"], "needs": needs.as_dict(),
-        "terms": {**needs.terms.__dict__}, "states": [t.missing() for t in turns], "missing": missing,
+        "terms": needs.terms.as_dict(), "states": [t.missing() for t in turns], "missing": missing,
         "candidates": [] if missing else select_candidates(needs),
     }
 
@@ -107,6 +118,8 @@ def evaluate_listing(listing: dict, needs: Needs) -> dict:
         "学区": needs.school != "应试" or school["key"] == "重点",
         "特长": needs.school != "素质" or needs.activity in school["activities"],
         "地铁": needs.no_metro or (walk <= needs.walk_max and _on_request(station, needs)),
+        "首付": needs.terms.down_wan is None or needs.terms.down_wan >= down,
+        "月供": needs.terms.monthly_max is None or monthly <= needs.terms.monthly_max,
     }
     failed = [c for c in CHECKS if not checks[c]]
     return {
@@ -136,14 +149,17 @@ def _on_request(station_id: str, needs: Needs) -> bool:
 
 def _verdict(check: str, needs: Needs) -> str:
     return {"预算": "超预算", "面积": "面积不符", "学区": "非重点", "特长": f"无{needs.activity}",
-            "地铁": "离地铁远"}[check]
+            "地铁": "离地铁远", "首付": "首付不足", "月供": "月供超限"}[check]
 
 
 # --------------------------------------------------------------------------- rendering
 
 
 def format_facts(truth: dict) -> str:
-    """The facts block: 需求, 按揭, 进度, then one line per candidate."""
+    """The facts block: 需求, 按揭, 进度, then one line per candidate; for a place the graph does not hold,
+    需求 and a ``未覆盖`` line naming the cities it does."""
+    if truth.get("not_in_graph"):
+        return "\n".join([needs_line(truth), not_covered_line(truth)])
     lines = [needs_line(truth), terms_line(truth), progress_line(truth["states"])]
     lines += [candidate_line(c, truth["needs"]["school"]) for c in truth["candidates"]]
     if not truth["missing"] and not any(c["fits"] for c in truth["candidates"]):
@@ -151,9 +167,15 @@ def format_facts(truth: dict) -> str:
     return "\n".join(lines)
 
 
+def not_covered_line(truth: dict) -> str:
+    place = "、".join(truth["not_in_graph"])
+    return (f"未覆盖:图谱中没有{place}的房源，不能推荐{place}的房子，也不能用其他城市代替；"
+            f"可查询的城市:{'、'.join(truth['covered'])}")
+
+
 def needs_line(truth: dict) -> str:
     n = truth["needs"]
-    place = truth["city"] + (n["district"] or "")
+    place = truth["city"] + ("(未覆盖)" if truth.get("not_in_graph") else n["district"] or "")
     budget = f"预算{n['budget']}万" if n["budget"] is not None else "预算?"
     return " ".join(p for p in ("需求:" + place, budget, _school_need(n), _metro_need(n), _area_need(n)) if p)
 

@@ -27,6 +27,7 @@ from verticals.realestate.answer import (RecommendationError, has_recommendation
 from verticals.realestate.kg import realestate_index
 from verticals.realestate.mortgage import TOLERANCE_YUAN, MortgageTerms, payment_for
 from verticals.realestate.needs import SLOT_KEYWORDS
+from verticals.realestate.scope import recommends_within_request
 
 NO_REC = "no parsable 推荐"
 POLICY_CHANGE_WORDS = ("调整", "变", "核实", "为准", "确认")
@@ -51,7 +52,10 @@ def demo(kind: str, turn: int | None = None) -> tuple[dict, str]:
 
 
 def _needs_recommendation(example: Example) -> RuleResult | None:
-    missing = example["truth"]["missing"]
+    truth = example["truth"]
+    if truth.get("not_in_graph"):  # nothing to recommend: recommends_within_request judges the turn
+        return RuleResult.skip(f"{'、'.join(truth['not_in_graph'])} is not in the graph")
+    missing = truth["missing"]
     return RuleResult.skip(f"clarifying turn (missing {'/'.join(missing)})") if missing else None
 
 
@@ -94,6 +98,8 @@ def clarifies_when_ambiguous(response: str, example: Example) -> RuleResult:
     'the request is already specific but the turn has no 【推荐】'
     """
     missing = example["truth"]["missing"]
+    if example["truth"].get("not_in_graph"):
+        return RuleResult.skip("the place asked about is not in the graph")
     if missing:
         if has_recommendation(response):
             return RuleResult.fail(f"recommends before asking about {'/'.join(missing)}")
@@ -386,4 +392,6 @@ RULES = (
     Rule("mortgage_correct", mortgage_correct, 1.0, "首付 and 等额本息 月供 correct to the 元"),
     Rule("policy_note_present", policy_note_present, 0.5, "学区 policy changes: check with the 教育局"),
     Rule("no_discriminatory_language", no_discriminatory_language, 1.0, "no steering by origin, ethnicity, religion"),
+    Rule("recommends_within_request", recommends_within_request, 1.0,
+         "no listing or place outside the city/district asked; an uncovered city is said", held_out=True),
 )

@@ -130,6 +130,9 @@ CASES = [
     ("no_discriminatory_language", "origin", "s", gold("s") + "这个小区外地人少。", False, "steering language: 外地人"),
     ("no_discriminatory_language", "ethnicity", "y", gold("y") + "附近少数民族不多。", False, "steering language: 民族"),
     ("no_discriminatory_language", "religion", "q", "您有宗教信仰吗？" + gold("q"), False, "steering language: 宗教"),
+    ("recommends_within_request", "gold", "s", gold("s"), True, "ok"),
+    ("recommends_within_request", "another city", "s", gold("s") + "苏州的房子更便宜。", False, "puts forward 苏州"),
+    ("recommends_within_request", "another district", "y", gold("y") + "西湖区也有合适的。", False, "puts forward 西湖区"),
 ]
 
 

@@ -1,0 +1,90 @@
+"""Questions as buyers write them: numbers in words, a 首付 amount and a 月供 ceiling, a city the graph
+does not hold (said, never replaced); the scope rule; the paraphrase eval set."""
+
+from __future__ import annotations
+
+import pytest
+
+from verticals.realestate.brokers import write_turn
+from verticals.realestate.mortgage import MortgageTerms, affordable_loan_wan, payment_for
+from verticals.realestate.needs import parse_needs
+from verticals.realestate.retriever import build_truth, retrieve
+from verticals.realestate.rules import RULES, demo
+from verticals.realestate.scope import recommends_within_request
+
+# text -> (city, unknown city, district, budget, school, 首付 amount, 月供 ceiling)
+SLOT_CASES = [
+    ("想在北京海淀买个学区房，预算600万以内", (None, "北京", None, 600, None, None, None)),
+    ("海淀的学区房，预算八百万", (None, "北京", None, 800, None, None, None)),
+    ("上海浦东，预算五百万，要重点小学", (None, "上海", None, 500, "应试", None, None)),
+    ("首付150万，月供能接受1.5万，苏州园区，要重点小学", ("苏州", None, "工业园区", 150 + affordable_loan_wan(15000, 3.1, 30),
+                                                "应试", 150, 15000)),
+    ("苏州姑苏区，首付一百二十万，月供一万二以内，预算四百万", ("苏州", None, "姑苏区", 400, None, 120, 12000)),
+    ("预算三百八十万，苏州，孩子学钢琴", ("苏州", None, None, 380, "素质", None, None)),
+    ("苏州的房子，月供不超过8千，首付有80万", ("苏州", None, None, 80 + affordable_loan_wan(8000, 3.1, 30), None, 80, 8000)),
+    ("杭州滨江区，预算500万，1号线附近", ("杭州", None, "滨江区", 500, None, None, None)),
+]
+
+
+@pytest.mark.parametrize("text, expected", SLOT_CASES)
+def test_slots_of_real_phrasings(text, expected):
+    n = parse_needs(text)
+    assert (n.city, n.unknown_city, n.district, n.budget, n.school, n.terms.down_wan, n.terms.monthly_max) == expected
+
+
+def test_a_city_not_in_the_graph_is_said_and_never_replaced():
+    text = "想在北京海淀买个学区房，预算600万以内"
+    truth, facts = build_truth(text), retrieve(text)
+    assert truth["not_in_graph"] == ["北京"] and truth["candidates"] == [] and truth["city"] == "北京"
+    assert "未覆盖:图谱中没有北京的房源" in facts
+    assert "杭州" not in facts.splitlines()[0] and "需求:北京(未覆盖)" in facts
+
+
+def test_the_gold_turn_for_an_uncovered_city_passes_every_rule():
+    truth = build_truth("想在北京海淀买个学区房，预算600万以内")
+    answer = write_turn(truth, "资深")
+    assert "【推荐】" not in answer and "北京" in answer
+    results = {rule.name: rule.fn(answer, {"truth": truth}) for rule in RULES}
+    assert all(r.passed for r in results.values()), results
+    assert results["recommends_within_request"].score == 1.0
+
+
+def test_stated_down_payment_and_monthly_ceiling_enter_the_loan_maths():
+    truth = build_truth("苏州，首付150万，月供能接受1.5万，要重点小学，不坐地铁")
+    assert truth["terms"]["down_wan"] == 150 and truth["terms"]["monthly_max"] == 15000
+    terms = MortgageTerms(**truth["terms"])
+    for c in truth["candidates"]:
+        assert (c["down"], c["monthly"]) == payment_for(c["total"], terms)
+        assert c["checks"]["月供"] == (c["monthly"] <= 15000)
+        assert c["checks"]["首付"] == (c["down"] <= 150)
+    fitting = [c for c in truth["candidates"] if c["fits"]]
+    assert fitting and all(c["down"] == 150 and c["monthly"] <= 15000 for c in fitting)
+    assert "首付150万(不低于30%)" in retrieve("苏州，首付150万，月供能接受1.5万，要重点小学，不坐地铁")
+
+
+def test_unstated_amounts_leave_the_terms_as_before():
+    truth = build_truth("杭州滨江区，预算520万，孩子学游泳，1号线附近")
+    assert set(truth["terms"]) == {"down_percent", "rate_percent", "years", "stated"}
+    assert all(set(c["checks"]) >= {"首付", "月供"} and c["checks"]["首付"] and c["checks"]["月供"]
+               for c in truth["candidates"])
+
+
+_EXAMPLE, _GOLD = demo("素质")
+BEIJING = {"truth": build_truth("想在北京海淀买个学区房，预算600万以内")}
+SCOPE_CASES = [  # (answer, example, passes)
+    (_GOLD, _EXAMPLE, True),
+    (_GOLD + "另外苏州的房子更便宜，也可以看看。", _EXAMPLE, False),
+    (_GOLD + "上海的学区房就别考虑了，我们没有数据。", _EXAMPLE, True),  # named only to say it is not covered
+    (write_turn(BEIJING["truth"], "简洁"), BEIJING, True),
+    ('【推荐】{"房源":[{"id":1,"总价":500,"首付":150,"月供":14000,"学区":"S1"}]}杭州这套合适。', BEIJING, False),
+    ("杭州滨江有几套不错的，欢迎约看。", BEIJING, False),
+]
+
+
+@pytest.mark.parametrize("answer, example, passes", SCOPE_CASES)
+def test_scope_rule(answer, example, passes):
+    assert recommends_within_request(answer, example).passed is passes
+
+
+def test_scope_rule_is_held_out():
+    assert next(r for r in RULES if r.name == "recommends_within_request").held_out
