@@ -19,6 +19,12 @@ Schema (node id: attributes)::
 
 Edges: brand -> series (has_series), series -> trim (has_trim).
 
+The test split's brands (:data:`TEST_BRANDS`, tier 超豪华) and series (:data:`TEST_SERIES`) come last,
+from their own random stream (``seed + TEST_STREAM``), so adding them left every other node unchanged.
+Every test trim costs more than 75万 (:data:`TEST_MIN_PRICE`), out of reach of any recommendation with
+a budget up to 60万 (its candidates cost at most 1.25 x the budget), so no training or dev question
+lists one.
+
 >>> g = build_auto_graph(0)
 >>> t = g.nodes["trim:T001"]
 >>> t["full_name"], t["power_ps"] == round(t["power_kw"] * PS_PER_KW)
@@ -95,9 +101,19 @@ SERIES = (
     SeriesSpec("B15", "星环", "SUV", "C", ("纯电",)),
 )
 
+# The test split's brands and series, generated after everything else (build_auto_graph).
+TEST_BRANDS = (BrandSpec("B16", "瀚宸", "超豪华", "传统"), BrandSpec("B17", "曦穹", "超豪华", "新势力"))
+TEST_SERIES = (
+    SeriesSpec("B16", "鎏金", "轿车", "C", ("燃油", "混动")), SeriesSpec("B16", "翡翠", "SUV", "C", ("燃油",), seats=7),
+    SeriesSpec("B16", "青铜", "MPV", "C", ("混动",), seats=7), SeriesSpec("B17", "琉璃", "轿车", "C", ("纯电",)),
+    SeriesSpec("B17", "珊瑚", "SUV", "C", ("纯电",), seats=6), SeriesSpec("B17", "琥珀", "SUV", "C", ("混动",)),
+)
+TEST_STREAM = 1_000_003  # the test brands' random stream is seeded with seed + TEST_STREAM
+TEST_MIN_PRICE = 75.0  # every test trim costs more (checked by the tests)
 CLASSES = ("A0", "A", "B", "C")
 BASE_PRICE = {"轿车": (6.5, 11.0, 17.0, 28.0), "SUV": (7.5, 13.0, 20.0, 32.0), "MPV": (9.0, 12.0, 20.0, 33.0)}
-TIER_PRICE = {"经济": 0.8, "主流": 1.0, "豪华": 1.55}
+TIER_PRICE = {"经济": 0.8, "主流": 1.0, "豪华": 1.55, "超豪华": 4.0}
+LUXURY_TIERS = ("豪华", "超豪华")
 ENERGY_PRICE = {"燃油": 1.0, "混动": 1.08, "纯电": 1.12}
 LEVEL_PRICE = (1.0, 1.13, 1.28)
 BASE_WEIGHT = {"轿车": (1150, 1350, 1550, 1800), "SUV": (1250, 1500, 1750, 2050), "MPV": (1400, 1550, 1850, 2150)}
@@ -125,16 +141,23 @@ def build_auto_graph(seed: int = 0) -> nx.DiGraph:
     """Build the whole graph from ``seed`` (deterministic; a few milliseconds)."""
     rng = random.Random(seed)
     g = nx.DiGraph(name="auto", seed=seed, trims=0)
-    brands = {b.code: b for b in BRANDS}
-    for b in BRANDS:
+    _add_brands(g, rng, BRANDS, SERIES, first_series=1)
+    _add_brands(g, random.Random(seed + TEST_STREAM), TEST_BRANDS, TEST_SERIES, first_series=len(SERIES) + 1)
+    return g
+
+
+def _add_brands(g: nx.DiGraph, rng: random.Random, brands: tuple[BrandSpec, ...], series: tuple[SeriesSpec, ...],
+                first_series: int) -> None:
+    """Brand nodes, then each series (numbered from ``first_series``) with its trims."""
+    by_code = {b.code: b for b in brands}
+    for b in brands:
         g.add_node(f"brand:{b.code}", kind="brand", name=b.name, tier=b.tier, style=b.style)
-    for number, spec in enumerate(SERIES, start=1):
+    for number, spec in enumerate(series, start=first_series):
         sid = f"series:S{number:02d}"
         g.add_node(sid, kind="series", name=spec.name, brand=f"brand:{spec.brand}", body=spec.body,
                    size_class=spec.size_class, energies=list(spec.energies))
         g.add_edge(f"brand:{spec.brand}", sid, kind="has_series")
-        _add_trims(g, rng, sid, spec, brands[spec.brand])
-    return g
+        _add_trims(g, rng, sid, spec, by_code[spec.brand])
 
 
 def _series_years(rng: random.Random) -> tuple[int, ...]:
@@ -193,9 +216,9 @@ def _engine(spec: SeriesSpec, brand: BrandSpec, level: int) -> tuple[str, float,
         return "1.5L", 1.5, 84
     if spec.size_class == "A":
         return "1.5T", 1.5, 120
-    if spec.size_class == "B" and level < 2 and not spec.offroad and brand.tier != "豪华":
+    if spec.size_class == "B" and level < 2 and not spec.offroad and brand.tier not in LUXURY_TIERS:
         return "1.5T", 1.5, 135
-    if spec.size_class == "C" and level == 2 and brand.tier == "豪华":
+    if spec.size_class == "C" and level == 2 and brand.tier in LUXURY_TIERS:
         return "3.0T", 3.0, 265
     return "2.0T", 2.0, 180 if spec.size_class == "C" else 165
 
@@ -217,7 +240,7 @@ def _trim(spec: SeriesSpec, brand: BrandSpec, energy: str, level: int, size: int
     engine, displacement, transmission, fuel, range_km = None, None, "单速", None, None
     if energy == "燃油":
         engine, displacement, kw = _engine(spec, brand, level)
-        kw *= 1.1 if brand.tier == "豪华" else 1.0
+        kw *= 1.1 if brand.tier in LUXURY_TIERS else 1.0
         transmission = "CVT" if engine == "1.5L" else "7DCT" if engine == "1.5T" else "8AT"
     elif energy == "混动":
         engine, displacement, transmission = "1.5T", 1.5, "DHT" if brand.style == "新势力" else "E-CVT"

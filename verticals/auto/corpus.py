@@ -3,7 +3,8 @@
 Per trim: what it is, price, power (kW and 马力), torque, acceleration, fuel use or range, engine and
 gearbox, body size, weight and drive, the retriever's fact line for it (so the model sees the format
 it will be grounded with), and four question-answer lines. Per series and brand: a summary. The
-``eval`` split holds the text about the held-out series only (their trims are unseen in ``train``).
+``eval`` split holds the text about the dev split's held-out series only (their trims are unseen in
+``train``); the test split's series are in neither.
 
 >>> corpus = load_cpt_corpus()
 >>> len(corpus["train"]) > 1500, len(corpus["eval"]) > 300
@@ -71,13 +72,15 @@ def load_cpt_corpus() -> dict[str, list[str]]:
     index = auto_index()
     corpus: dict[str, list[str]] = {"train": [], "eval": []}
     for series_id in sorted(index.series):
+        if series_id in index.test:  # the test split's series are in neither part
+            continue
         split = "eval" if series_id in index.held_out else "train"
         corpus[split] += series_sentences(series_id)
         for trim_id in index.trims_of[series_id]:
             corpus[split] += trim_sentences(index.trims[trim_id], trim_line(candidate(1, trim_id), list(PARAMS)))
     for brand_id in sorted(index.brands):
         train_series = [s for s in sorted(index.series) if index.series[s]["brand"] == brand_id
-                        and s not in index.held_out]
+                        and s not in index.held_out and s not in index.test]
         if train_series:
             corpus["train"].append(brand_sentence(brand_id, train_series))
     corpus["train"].append("1kW约等于1.36马力（PS），马力按千瓦数乘以1.36四舍五入。")

@@ -5,13 +5,21 @@ retriever reads back the intent it was written from, and each example's ``truth`
 the retriever on the example's own user text, so the grounded prompt the core builds with ``retrieve``
 lists exactly the trims the rules check.
 
-Held-out evaluation is by series (:data:`verticals.auto.kg.HELD_OUT_SERIES`, 8 of 40):
+Held-out evaluation is by series, in two splits (:mod:`verticals.auto.kg`):
 
-* SFT, RL and preference questions name only trims of the other 32 series, and a recommendation is
+* SFT, RL and preference questions name only trims of the 32 training series, and a recommendation is
   kept for training only when *every* retrieved candidate belongs to them, so no held-out trim
   appears in a training prompt, truth or answer;
-* eval spec and comparison questions name only held-out trims (both trims of a comparison), and every
-  eval recommendation recommends at least one held-out trim.
+* ``dev`` (:func:`load_dev_set`, for choosing settings; the eval set the shipped settings were chosen
+  on, unchanged, ids ``auto-eval-*``): spec and comparison questions name only trims of the 8 dev series
+  (both trims of a comparison), and every dev recommendation recommends at least one of them;
+* ``test`` (:func:`load_eval_set`, never used to choose anything): the same with the 6 test series of two
+  超豪华 brands; no test example lists a trim of another split. Its recommendations have budgets of
+  ``TEST_BUDGETS`` (every test trim costs over 75万, out of reach of the others' budgets). It is drawn
+  from a random stream of its own after every other split, so adding it changed no other example.
+
+An imported graph without test series has no dev split: its eval series are the test split
+(:func:`splits_used` says so).
 
 Question types are mixed 40% spec / 30% compare / 30% recommend in every split.
 
@@ -37,7 +45,9 @@ from verticals.auto.questions import compare_question, intent_matches, recommend
 from verticals.auto.retriever import build_truth
 
 DATA_SEED = 20250624
-SIZES = {"sft": 1000, "rl": 200, "pref": 330, "eval": 60}  # pref: spare questions, 300 pairs are kept
+SIZES = {"sft": 1000, "rl": 200, "pref": 330, "eval": 60, "test": 60}  # pref: spare questions, 300 pairs kept
+TEST_STREAM = 10  # test questions are drawn from random.Random(DATA_SEED + TEST_STREAM)
+TEST_BUDGETS = range(175, 241)  # 万: a test recommendation's budget (candidates cost 0.45-1.25 x the budget)
 PREFERENCE_PAIRS = 300
 TYPE_SHARES = (("spec", 0.4), ("compare", 0.3), ("recommend", 0.3))
 STYLE_WEIGHTS = {"干练": 0.4, "热心": 0.2, "笼统": 0.2, "发散": 0.2}
@@ -53,19 +63,30 @@ KIND_NEEDS = {  # what a usable question of each kind needs from the graph (for 
 
 def split_ok(truth: dict, split: str) -> bool:
     """Whether a question belongs to ``split`` under the held-out-series design (module docstring)."""
-    held_out = auto_index().is_held_out
-    if split != "eval":
-        return not any(held_out(c["trim"]) for c in truth["candidates"])
+    pool_of, pool = auto_index().pool_of, split_pool(split)
+    pools = [pool_of(c["trim"]) for c in truth["candidates"]]
+    if pool == "train":
+        return all(p == "train" for p in pools)
     if truth["type"] == "recommend":
-        return any(held_out(c["trim"]) for c in truth["candidates"] if c["id"] in truth["recommend"])
-    return all(held_out(c["trim"]) for c in truth["candidates"])
+        recommended = any(pool_of(c["trim"]) == pool for c in truth["candidates"] if c["id"] in truth["recommend"])
+        return recommended and (pool == "eval" or "eval" not in pools)
+    return all(p == pool for p in pools)
 
 
-@lru_cache(maxsize=2)
-def trim_pool(held_out: bool) -> tuple[str, ...]:
-    """Trims questions may name: those of the held-out series (eval) or of the others (training)."""
+def split_pool(split: str) -> str:
+    """The pool of series a split's questions are about: ``train``, ``eval`` (the dev split) or ``test``.
+
+    >>> split_pool("sft"), split_pool("eval"), split_pool("test")
+    ('train', 'eval', 'test')
+    """
+    return split if split in ("eval", "test") else "train"
+
+
+@lru_cache(maxsize=3)
+def trim_pool(pool: str) -> tuple[str, ...]:
+    """Trims of ``pool`` (``train``, ``eval`` or ``test``): the ones its questions may name."""
     index = auto_index()
-    return tuple(t for t in sorted(index.trims) if index.is_held_out(t) == held_out)
+    return tuple(t for t in sorted(index.trims) if index.pool_of(t) == pool)
 
 
 def usable(truth: dict) -> bool:
@@ -77,13 +98,13 @@ def usable(truth: dict) -> bool:
 
 def draw_question(rng: random.Random, kind: str, split: str) -> tuple[str, dict] | None:
     """One question of ``kind`` for ``split`` with its truth, or None when the draw is unusable."""
-    pool = list(trim_pool(split == "eval"))
+    pool = list(trim_pool(split_pool(split)))
     if kind == "spec":
         text, intent = spec_question(rng, pool)
     elif kind == "compare":
         text, intent = compare_question(rng, pool)
     else:
-        text, intent = recommend_question(rng)
+        text, intent = recommend_question(rng, TEST_BUDGETS if split == "test" else None)
     if text is None:
         return None
     try:
@@ -98,8 +119,8 @@ def draw_question(rng: random.Random, kind: str, split: str) -> tuple[str, dict]
 def check_pools() -> None:
     """A DataError naming what is missing when the graph has no held-out or no training trims."""
     index = auto_index()
-    for held_out, role in ((True, "held-out (eval)"), (False, "training")):
-        if not trim_pool(held_out):
+    for pool, role in (("eval", "held-out (eval)"), ("train", "training")):
+        if not trim_pool(pool):
             raise DataError(
                 f"auto: the graph has no {role} trims. The eval set is held out by series: an imported graph names "
                 "its eval series with options.eval_series in the trims mapping (or, without any, the series named "
@@ -118,27 +139,49 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
     """
     check_pools()
     rng, seen, out = random.Random(DATA_SEED), set(), {}
-    for split, size in SIZES.items():
-        kinds = [kind for kind, share in TYPE_SHARES for _ in range(round(size * share))]
-        rng.shuffle(kinds)
-        rows = []
-        for kind in kinds:
-            for _ in range(MAX_TRIES):
-                drawn = draw_question(rng, kind, split)
-                if drawn and drawn[0] not in seen:
-                    seen.add(drawn[0])
-                    rows.append(drawn)
-                    break
-            else:
-                pool = trim_pool(split == "eval")
-                raise DataError(
-                    f"auto: could not draw a usable {kind} question for {split} in {MAX_TRIES} tries "
-                    f"({len(rows)} of {size} {split} questions drawn). It needs {KIND_NEEDS[kind]}. The graph has "
-                    f"{len(pool)} {'held-out' if split == 'eval' else 'training'} trims in "
-                    f"{len({auto_index().trims[t]['series'] for t in pool})} series; add trims (more series, "
-                    "bodies, energies and prices) or lower verticals.auto.data.SIZES")
-        out[split] = rows
+    for split in ("sft", "rl", "pref", "eval"):
+        out[split] = _split_questions(rng, split, seen)
+    if trim_pool("test"):
+        out["test"] = _split_questions(random.Random(DATA_SEED + TEST_STREAM), "test", seen)
     return out
+
+
+def _split_questions(rng: random.Random, split: str, seen: set) -> list[tuple[str, dict]]:
+    """``SIZES[split]`` questions of the kinds' shares whose text is not in ``seen`` (updated)."""
+    size = SIZES[split]
+    kinds = [kind for kind, share in TYPE_SHARES for _ in range(round(size * share))]
+    rng.shuffle(kinds)
+    rows = []
+    for kind in kinds:
+        for _ in range(MAX_TRIES):
+            drawn = draw_question(rng, kind, split)
+            if drawn and drawn[0] not in seen:
+                seen.add(drawn[0])
+                rows.append(drawn)
+                break
+        else:
+            pool = trim_pool(split_pool(split))
+            raise DataError(
+                f"auto: could not draw a usable {kind} question for {split} in {MAX_TRIES} tries "
+                f"({len(rows)} of {size} {split} questions drawn). It needs {KIND_NEEDS[kind]}. The graph has "
+                f"{len(pool)} {split_pool(split)}-pool trims in "
+                f"{len({auto_index().trims[t]['series'] for t in pool})} series; add trims (more series, "
+                "bodies, energies and prices) or lower verticals.auto.data.SIZES")
+    return rows
+
+
+def splits_used() -> str:
+    """One line saying which series the dev and test splits hold out in this graph.
+
+    >>> splits_used()
+    'dev: 8 held-out series (凌云 晨曦 松涛 浪花 澄空 立夏 长庚 黑曜); test: 6 test series (珊瑚 琉璃 琥珀 翡翠 鎏金 青铜)'
+    """
+    index = auto_index()
+    names = lambda ids: " ".join(sorted(index.series[s]["name"] for s in ids))  # noqa: E731
+    if not index.test:
+        return f"dev: none (the graph has no test series); test: {len(index.held_out)} held-out series ({names(index.held_out)})"
+    return (f"dev: {len(index.held_out)} held-out series ({names(index.held_out)}); "
+            f"test: {len(index.test)} test series ({names(index.test)})")
 
 
 def _gold(split: str, styles: Iterable[str]) -> list[dict]:
@@ -159,9 +202,17 @@ def load_rl_prompts() -> list[dict]:
 
 
 @lru_cache(maxsize=1)
+def load_dev_set() -> list[dict]:
+    """60 dev examples (for choosing settings) about trims of the dev series; none when the graph has no
+    test series (its held-out series are then the test split)."""
+    return _gold("eval", repeat("干练")) if "test" in _questions() else []
+
+
+@lru_cache(maxsize=1)
 def load_eval_set() -> list[dict]:
-    """60 held-out examples about trims of the held-out series only."""
-    return _gold("eval", repeat("干练"))
+    """60 test examples (never used to choose anything) about trims of the test series only; the held-out
+    series' when the graph has no test series."""
+    return _gold("test" if "test" in _questions() else "eval", repeat("干练"))
 
 
 @lru_cache(maxsize=1)
@@ -202,7 +253,8 @@ def load_preferences() -> list[dict]:
 
 @lru_cache(maxsize=1)
 def known_bad() -> list[dict]:
-    """Held-out examples whose answer breaks a rule: two per hard perturbation where it applies.
+    """Dev examples (test ones without a dev split) whose answer breaks a rule: two per hard perturbation
+    where it applies.
 
     ``violates`` names the perturbation and ``rule`` the rule it must break (checked when built).
     """
@@ -212,7 +264,7 @@ def known_bad() -> list[dict]:
     rng, bad = random.Random(DATA_SEED + 3), []
     for name in sorted(HARD_PERTURBATIONS):
         found = 0
-        for example in load_eval_set():
+        for example in load_dev_set() or load_eval_set():
             answer = HARD_PERTURBATIONS[name](example["answer"], example["truth"], rng)
             if answer is None or rules[BREAKS[name]].fn(answer, example).passed:
                 continue

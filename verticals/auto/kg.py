@@ -4,15 +4,16 @@ The graph is generated (``knowledge_graphs.auto.build_auto_graph``) on first use
 `vkit kg import` directory named by ``$VKIT_AUTO_GRAPH``, and indexed once per process; everything here
 is read-only.
 
-Held-out evaluation is by *series*: the trims of :data:`HELD_OUT_SERIES` (8 of 40 series, spread over
-bodies, energies and price classes) appear in no training question, retrieved fact list or gold answer,
-only in the eval set (see :mod:`verticals.auto.data`). An imported graph names its held-out series
-with the importer option ``eval_series`` (series ``pool`` = ``eval``); one without any ``pool`` falls
-back to the names in :data:`HELD_OUT_SERIES`.
+Held-out evaluation is by *series*: the trims of :data:`HELD_OUT_SERIES` (8 of the first 40 series, spread
+over bodies, energies and price classes; the dev split) and of the generator's ``TEST_SERIES`` (6 series of
+two 超豪华 brands; the test split) appear in no training question, retrieved fact list or gold answer (see
+:mod:`verticals.auto.data`). An imported graph names its held-out series with the importer options
+``eval_series`` and ``test_series`` (series ``pool`` = ``eval`` / ``test``); one without any ``pool``
+falls back to the names.
 
 >>> index = auto_index()
->>> len(index.brands), len(index.series), len(index.trims) > 140
-(15, 40, True)
+>>> len(index.brands), len(index.series), len(index.trims) > 140, len(index.held_out), len(index.test)
+(17, 46, True, 8, 6)
 >>> index.trims[index.by_name["2024款星驰逐风1.5t舒适型"]]["trim_name"]
 '1.5T 舒适型'
 """
@@ -59,7 +60,8 @@ class AutoIndex:
         by_name: normalised full name (``2024款星驰逐风1.5t舒适型``) -> trim id.
         aliases: (normalised alias, series id), longest alias first; aliases are the series name and
             brand + series.
-        held_out: ids of the held-out series (:func:`held_out_series`).
+        held_out: ids of the held-out series of the dev split (:func:`held_out_series`).
+        test: ids of the series of the test split (:func:`test_series`).
     """
 
     brands: Mapping[str, dict]
@@ -69,6 +71,7 @@ class AutoIndex:
     by_name: Mapping[str, str]
     aliases: tuple[tuple[str, str], ...]
     held_out: frozenset[str]
+    test: frozenset[str] = frozenset()
 
     def latest_trims(self, series_id: str) -> tuple[str, ...]:
         """Trims of the series' newest model year (the ones on sale)."""
@@ -77,7 +80,13 @@ class AutoIndex:
         return tuple(t for t in trims if self.trims[t]["year"] == year)
 
     def is_held_out(self, trim_id: str) -> bool:
+        """Whether the trim is of a dev-split series."""
         return self.trims[trim_id]["series"] in self.held_out
+
+    def pool_of(self, trim_id: str) -> str:
+        """``train``, ``eval`` (the dev split) or ``test``: the split whose questions may name the trim."""
+        series = self.trims[trim_id]["series"]
+        return "test" if series in self.test else "eval" if series in self.held_out else "train"
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +113,7 @@ def auto_index() -> AutoIndex:
         by_name={normalize(d["full_name"]): tid for tid, d in trims.items()},
         aliases=tuple(sorted(aliases, key=lambda a: (-len(a[0]), a[0]))),
         held_out=held_out_series(series),
+        test=test_series(series),
     )
 
 
@@ -119,3 +129,20 @@ def held_out_series(series: Mapping[str, dict]) -> frozenset[str]:
     if any("pool" in s for s in series.values()):
         return frozenset(sid for sid, s in series.items() if s.get("pool") == "eval")
     return frozenset(sid for sid, s in series.items() if s["name"] in HELD_OUT_SERIES)
+
+
+def test_series(series: Mapping[str, dict]) -> frozenset[str]:
+    """Ids of the test series: ``pool == "test"`` when the graph gives series a pool (an import with
+    ``options.test_series``), else the series named like the generator's ``TEST_SERIES``.
+
+    >>> sorted(test_series({"series:S1": {"name": "琉璃"}, "series:S2": {"name": "逐风"}}))
+    ['series:S1']
+    >>> sorted(test_series({"series:S1": {"name": "琉璃", "pool": "train"}}))
+    []
+    """
+    if any("pool" in s for s in series.values()):
+        return frozenset(sid for sid, s in series.items() if s.get("pool") == "test")
+    from knowledge_graphs.auto import TEST_SERIES
+
+    names = {spec.name for spec in TEST_SERIES}
+    return frozenset(sid for sid, s in series.items() if s["name"] in names)

@@ -99,8 +99,9 @@ def invented_car_in_prose(answer: str, truth: dict, rng: random.Random) -> str:
 def unretrieved_series_in_prose(answer: str, truth: dict, rng: random.Random) -> str | None:
     from verticals.auto.kg import auto_index
 
-    retrieved = {c["series"] for c in truth["candidates"]}
-    others = sorted({s["name"] for s in auto_index().series.values()} - retrieved)
+    index, retrieved = auto_index(), {c["series"] for c in truth["candidates"]}
+    # never a test series: its name must not reach training data (and the draws stay the ones made before it)
+    others = sorted({s["name"] for sid, s in index.series.items() if sid not in index.test} - retrieved)
     return _rebuild(answer, conclusion=_prose(answer).rstrip("。") + f"，{rng.choice(others)}也不错。")
 
 

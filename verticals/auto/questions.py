@@ -144,10 +144,16 @@ def compare_question(rng: random.Random, pool: list[str]) -> tuple[str, dict] | 
     return text, {"type": "compare", "trims": [a, b], "directions": directions, "hp": hp}
 
 
-def recommend_question(rng: random.Random) -> tuple[str, dict]:
-    """A budget, an energy type, a body type and a use case, any of the last three possibly unstated."""
+def recommend_question(rng: random.Random, budgets: range | None = None) -> tuple[str, dict]:
+    """A budget, an energy type, a body type and a use case, any of the last three possibly unstated.
+
+    The budget (万) is one of ``budgets``, or without them 6-60 (15% of the time 6.5-39.5).
+    """
     energy, body, use = _weighted(rng, ENERGY_CHOICES), _weighted(rng, BODY_CHOICES), _weighted(rng, USE_CHOICES)
-    budget = rng.choice(range(6, 61)) if rng.random() < 0.85 else rng.choice(range(6, 40)) + 0.5
+    if budgets is not None:
+        budget = rng.choice(budgets)
+    else:
+        budget = rng.choice(range(6, 61)) if rng.random() < 0.85 else rng.choice(range(6, 40)) + 0.5
     car = rng.choice(ENERGY_PHRASES[energy]) + rng.choice(BODY_PHRASES[body])
     text = rng.choice(RECOMMEND_TEMPLATES).format(b=budget, car=car, use=rng.choice(USE_PHRASES[use]))
     return text, {"type": "recommend", "budget": budget, "energy": energy, "body": body, "use": use}

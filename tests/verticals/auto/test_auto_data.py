@@ -17,7 +17,7 @@ from verticals.auto.rules import RULES
 
 @pytest.fixture(scope="module")
 def splits():
-    return {"sft": VERTICAL.load_chains(), "rl": VERTICAL.load_rl_prompts(), "eval": VERTICAL.load_eval_set()}
+    return {"sft": VERTICAL.load_chains(), "rl": VERTICAL.load_rl_prompts(), "eval": VERTICAL.load_dev_set()}  # test: test_auto_splits.py
 
 
 def trims_in(example):

@@ -19,8 +19,8 @@ def trims():
 
 def test_size_matches_the_brief(trims):
     index = auto_index()
-    assert len(index.brands) == 15 and len(index.series) == 40
-    assert 140 <= len(trims) <= 170
+    assert len(index.brands) == 15 + 2 and len(index.series) == 40 + 6  # + the test split's brands and series
+    assert 160 <= len(trims) <= 200
 
 
 def test_deterministic_and_seeded():
@@ -66,7 +66,7 @@ def test_energy_fields_are_consistent(trims):
 
 def test_values_are_plausible(trims):
     for t in trims:
-        assert 3 <= t["price"] <= 80 and f"{t['price']:.2f}".endswith("8")
+        assert 3 <= t["price"] <= (200 if t["brand_name"] in ("瀚宸", "曦穹") else 80) and f"{t['price']:.2f}".endswith("8")
         assert 2.9 <= t["accel"] <= 15 and 40 <= t["power_kw"] <= 450 and t["torque"] > t["power_kw"]
         assert t["wheelbase"] < t["length"] and t["width"] < t["length"] / 2
         assert t["seats"] == 7 if t["body"] == "MPV" else t["seats"] in (5, 6, 7)
