@@ -33,6 +33,7 @@ from core_training.authoring import shuffled_perturbations, weighted_choice
 from core_training.contract import DataError
 from verticals.realestate.dialogs import Family, dialog_examples, sample_family, user_turns
 from verticals.realestate.kg import pool_cities, realestate_index
+from verticals.realestate.paraphrase import load_paraphrase_set  # noqa: F401 (a loader: dataset_loaders picks it up)
 from verticals.realestate.perturb import BREAKS, PERTURBATIONS
 
 DATA_SEED = 20250701

@@ -42,10 +42,15 @@ SLOT_KEYWORDS = {"预算": ("预算",), "学区类型": ("应试", "素质"), "�
 DEFAULT_LEVEL = "小学"
 DEFAULT_WALK_MINUTES = 15
 
-EXAM_WORDS = ("应试", "升学率", "重点小学", "重点初中", "重点学校", "名校", "成绩好", "成绩第一")
+EXAM_WORDS = ("应试", "升学率", "重点小学", "重点初中", "重点学校", "名校", "成绩好", "成绩第一", "要重点", "好小学",
+              "好初中", "好学校", "好一点的小学", "好一点的初中", "好一点的学校")
 QUALITY_WORDS = ("素质", "兴趣班", "特色课", *ACTIVITIES)
-ANY_SCHOOL_WORDS = ("学区无所谓", "不看学区", "学区不重要", "不挑学区")
-NO_METRO_WORDS = ("不坐地铁", "不用地铁", "不需要地铁", "地铁无所谓", "不考虑地铁", "开车", "自驾")
+ANY_SCHOOL_WORDS = ("学区无所谓", "不看学区", "学区不重要", "不挑学区", "学区不挑", "学校无所谓", "学校不挑", "学区随便")
+NO_METRO_WORDS = ("不坐地铁", "不用地铁", "不需要地铁", "地铁无所谓", "不考虑地铁", "开车", "自驾", "不要求地铁",
+                  "地铁不要求", "不用坐地铁")
+# how parents name an activity -> the activity (弹钢琴 is 钢琴 already; these are the other words)
+ACTIVITY_WORDS = {"舞蹈": ("跳舞", "学舞"), "钢琴": ("练琴",), "足球": ("踢足球", "踢球"), "美术": ("画画", "绘画"),
+                  "书法": ("练字", "写毛笔字"), "编程": ("写代码", "学代码")}
 LEVEL_WORDS = {"小学": ("小学", "幼升小"), "初中": ("初中", "中学", "小升初")}
 CHINESE_TENTHS = {"一": 10, "二": 20, "两": 20, "三": 30, "四": 40, "五": 50, "六": 60, "七": 70}
 
@@ -122,12 +127,12 @@ def parse_needs(text: str) -> Needs:
         city = index.stations[station]["city"]
     area_min, area_max = _area(text)
     known = activities()  # the generator's ACTIVITIES, then any other an imported graph's schools offer
-    quality = QUALITY_WORDS + known[len(ACTIVITIES):]
+    quality = QUALITY_WORDS + known[len(ACTIVITIES):] + tuple(w for words in ACTIVITY_WORDS.values() for w in words)
     terms = _terms(text)
     return Needs(
         city=city, district=district, budget=_budget(text, terms), area_min=area_min, area_max=area_max,
         school=_last_of(text, {"应试": EXAM_WORDS, "素质": quality, "不限": ANY_SCHOOL_WORDS}),
-        activity=_last_of(text, {a: (a,) for a in known}), level=_last_of(text, LEVEL_WORDS) or DEFAULT_LEVEL,
+        activity=_last_of(text, {a: (a, *ACTIVITY_WORDS.get(a, ())) for a in known}), level=_last_of(text, LEVEL_WORDS) or DEFAULT_LEVEL,
         line=metro if isinstance(metro, int) else None, station=station, no_metro=metro == "不限",
         walk_max=_last_int(WALK, text) or DEFAULT_WALK_MINUTES, terms=terms,
         unknown_city=None if city else _unknown_city(text),

@@ -7,7 +7,9 @@ import pytest
 
 from verticals.realestate.brokers import write_turn
 from verticals.realestate.mortgage import MortgageTerms, affordable_loan_wan, payment_for
+from verticals.realestate.kg import realestate_index
 from verticals.realestate.needs import parse_needs
+from verticals.realestate.paraphrase import load_paraphrase_set
 from verticals.realestate.retriever import build_truth, retrieve
 from verticals.realestate.rules import RULES, demo
 from verticals.realestate.scope import recommends_within_request
@@ -23,7 +25,20 @@ SLOT_CASES = [
     ("预算三百八十万，苏州，孩子学钢琴", ("苏州", None, None, 380, "素质", None, None)),
     ("苏州的房子，月供不超过8千，首付有80万", ("苏州", None, None, 80 + affordable_loan_wan(8000, 3.1, 30), None, 80, 8000)),
     ("杭州滨江区，预算500万，1号线附近", ("杭州", None, "滨江区", 500, None, None, None)),
+    ("苏州园区，娃要上好一点的小学，预算四百万", ("苏州", None, "工业园区", 400, "应试", None, None)),
+    ("苏州园区，预算五百五十万，要重点", ("苏州", None, "工业园区", 550, "应试", None, None)),
+    ("苏州姑苏区，学校无所谓，预算三百五十万", ("苏州", None, "姑苏区", 350, "不限", None, None)),
 ]
+
+
+@pytest.mark.parametrize("text, activity, no_metro", [
+    ("孩子喜欢跳舞，苏州，预算450万", "舞蹈", False),
+    ("苏州，孩子爱踢足球，不要求地铁", "足球", True),
+    ("苏州，孩子在学画画，开车接送", "美术", True),
+])
+def test_colloquial_activities_and_commutes(text, activity, no_metro):
+    n = parse_needs(text)
+    assert (n.school, n.activity, n.no_metro) == ("素质", activity, no_metro)
 
 
 @pytest.mark.parametrize("text, expected", SLOT_CASES)
@@ -88,3 +103,28 @@ def test_scope_rule(answer, example, passes):
 
 def test_scope_rule_is_held_out():
     assert next(r for r in RULES if r.name == "recommends_within_request").held_out
+
+
+def test_paraphrase_set_is_built_from_the_question_file():
+    examples = load_paraphrase_set()
+    assert len(examples) >= 30
+    assert len({ex["id"] for ex in examples}) == len(examples)
+    texts = [ex["messages"][0]["content"] for ex in examples]
+    assert len(set(texts)) == len(texts)
+    eval_cities = {c for c, d in realestate_index().cities.items() if d["pool"] == "eval"}
+    kinds = {bool(ex["truth"]["missing"]) for ex in examples}
+    assert kinds == {True, False}  # clarifying turns and recommendations
+    for ex in examples:
+        assert ex["truth"]["city"] in eval_cities
+        assert {k: v for k, v in ex["truth"].items() if k != "expert"} == build_truth(ex["messages"][0]["content"])
+
+
+def test_paraphrase_gold_turns_pass_every_rule():
+    for ex in load_paraphrase_set():
+        failed = [r.name for r in RULES if not r.fn(ex["answer"], ex).passed]
+        assert not failed, (ex["id"], failed)
+
+
+def test_paraphrase_recommendations_each_have_a_fitting_listing():
+    recommending = [ex for ex in load_paraphrase_set() if not ex["truth"]["missing"]]
+    assert sum(any(c["fits"] for c in ex["truth"]["candidates"]) for ex in recommending) == len(recommending)
