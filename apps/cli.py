@@ -7,7 +7,10 @@
 
 Options Streamlit knows (``--server.port``, ``--server.address``, ``--server.headless``,
 ``--theme.base`` ...) pass through to ``streamlit run``; put them after ``VERTICAL``. The command is
-printed, then replaces this process. Registered under the ``vkit.commands`` entry-point group::
+printed, then replaces this process. Safe by default: the apps listen on 127.0.0.1 only (open them
+up with ``--server.address 0.0.0.0``; the annotation app then warns unless Streamlit serves TLS), and
+Streamlit's usage statistics are off. The ``--db`` store is opened first, so a bad URL is one line.
+Registered under the ``vkit.commands`` entry-point group::
 
     [project.entry-points."vkit.commands"]
     apps = "apps.cli:register"
@@ -77,17 +80,61 @@ def _options(args: argparse.Namespace, names: tuple[str, ...]) -> list[str]:
     return out
 
 
-def streamlit_command(script: Path, passthrough: list[str], app_args: list[str]) -> list[str]:
-    """``python -m streamlit run [streamlit options] SCRIPT -- [app options]``.
+SAFE_DEFAULTS = {"server.address": "127.0.0.1", "browser.gatherUsageStats": "false"}
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-    >>> streamlit_command(Path("a.py"), ["--server.port", "1"], ["--db", "x"])[2:]
-    ['streamlit', 'run', '--server.port', '1', 'a.py', '--', '--db', 'x']
+
+def streamlit_command(script: Path, passthrough: list[str], app_args: list[str]) -> list[str]:
+    """``python -m streamlit run [streamlit options] SCRIPT -- [app options]``, with :data:`SAFE_DEFAULTS`
+    for the options not given.
+
+    >>> streamlit_command(Path("a.py"), ["--server.port", "1"], ["--db", "x"])[2:]  # doctest: +NORMALIZE_WHITESPACE
+    ['streamlit', 'run', '--server.address', '127.0.0.1', '--browser.gatherUsageStats', 'false',
+     '--server.port', '1', 'a.py', '--', '--db', 'x']
     """
     bad = [x for x in passthrough if x.startswith("-") and "." not in x.split("=")[0]]
     if bad:
         raise SystemExit(f"vkit: error: unrecognized arguments: {' '.join(bad)} (Streamlit options look like "
                          f"--server.port 8502)")
-    return [sys.executable, "-m", "streamlit", "run", *passthrough, str(script), "--", *app_args]
+    defaults = [x for k, v in SAFE_DEFAULTS.items() if passed_option(passthrough, k) is None for x in (f"--{k}", v)]
+    return [sys.executable, "-m", "streamlit", "run", *defaults, *passthrough, str(script), "--", *app_args]
+
+
+def passed_option(passthrough: list[str], name: str) -> str | None:
+    """The value given for the Streamlit option ``--name`` (as ``--name V`` or ``--name=V``), else None.
+
+    >>> passed_option(["--server.port", "1", "--server.address=0.0.0.0"], "server.address")
+    '0.0.0.0'
+    """
+    value = None
+    for i, item in enumerate(passthrough):
+        if item == f"--{name}" and i + 1 < len(passthrough):
+            value = passthrough[i + 1]
+        elif item.startswith(f"--{name}="):
+            value = item.split("=", 1)[1]
+    return value
+
+
+def exposure_warning(passthrough: list[str]) -> str | None:
+    """A warning when the annotation app would listen beyond this machine without TLS (passwords and
+    session tokens would cross the network in clear text), else None.
+
+    >>> exposure_warning([]) is None, exposure_warning(["--server.address", "0.0.0.0"]) is None
+    (True, False)
+    """
+    address = passed_option(passthrough, "server.address") or SAFE_DEFAULTS["server.address"]
+    if address in LOOPBACK or passed_option(passthrough, "server.sslCertFile"):
+        return None
+    return (f"vkit: warning: the annotation app listens on {address} without TLS: logins and session tokens "
+            f"cross the network in clear text; put a TLS proxy in front or pass --server.sslCertFile/--server.sslKeyFile")
+
+
+def check_store(db: str | None) -> None:
+    """Open (then close) the ``--db`` store, so a bad URL fails here in one line, not in the browser."""
+    if db:
+        from apps.store import Store
+
+        Store.open(db).close()
 
 
 def app_command(args: argparse.Namespace) -> list[str]:
@@ -99,6 +146,9 @@ def app_command(args: argparse.Namespace) -> list[str]:
 
 
 def annotate_command(args: argparse.Namespace) -> list[str]:
+    warning = exposure_warning(args.passthrough)
+    if warning:
+        print(warning, file=sys.stderr)
     return streamlit_command(ANNOTATE, args.passthrough, _options(args, ("db", "export-dir", "session-hours")))
 
 
@@ -109,8 +159,12 @@ def _exec(command: list[str]) -> int:
 
 
 def _app(args: argparse.Namespace) -> int:
-    return _exec(app_command(args))
+    command = app_command(args)
+    check_store(args.db)
+    return _exec(command)
 
 
 def _annotate(args: argparse.Namespace) -> int:
-    return _exec(annotate_command(args))
+    command = annotate_command(args)
+    check_store(args.db or os.environ.get("VKIT_ANNOTATE_DB"))
+    return _exec(command)

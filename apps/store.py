@@ -60,6 +60,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from core_training.inputs import InputError
+
 from apps.store_auth import DUMMY_HASH, MIN_PASSWORD_LENGTH, hash_password, token_hash, verify_password
 from apps.store_records import (
     Annotation, Assignment, Feedback, LabelledTask, Progress, Session, Task, User, as_utc, check_messages,
@@ -81,6 +83,21 @@ users, sessions, feedback_t, tasks_t, assignments_t, annotations_t = (
 
 
 # --------------------------------------------------------------------------- engine
+
+
+class StoreOpenError(InputError):
+    """The ``--db`` URL names no store vkit can open (no driver, unreachable, not a database)."""
+
+
+def _masked(url: Any) -> str:
+    return url.render_as_string(hide_password=True) if isinstance(url, sa.URL) else str(url)
+
+
+def _first_line(err: BaseException) -> str:
+    """The driver's own first line (SQLAlchemy appends SQL and a help link on further lines)."""
+    inner = getattr(err, "orig", None) or err
+    text = str(inner).strip().splitlines()
+    return f"{type(inner).__name__}: {text[0]}" if text else type(inner).__name__
 
 
 def normalize_url(url: str | Path) -> str:
@@ -163,14 +180,24 @@ class Store:
 
     @classmethod
     def open(cls, url: str | Path = DEFAULT_URL) -> "Store":
-        """Connect, then create the schema or upgrade it in place to ``SCHEMA_VERSION``."""
-        url = sa.make_url(normalize_url(url))
-        is_sqlite = url.get_backend_name() == "sqlite"
-        engine = _sqlite_engine(url) if is_sqlite else sa.create_engine(url, pool_pre_ping=True)
+        """Connect, then create the schema or upgrade it in place to ``SCHEMA_VERSION``.
+
+        Raises:
+            StoreOpenError: one line naming the URL (password masked) and why it cannot be opened.
+        """
+        try:
+            url = sa.make_url(normalize_url(url))
+            is_sqlite = url.get_backend_name() == "sqlite"
+            engine = _sqlite_engine(url) if is_sqlite else sa.create_engine(url, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, ImportError) as err:
+            raise StoreOpenError(f"--db {_masked(url)}: cannot use this database URL ({_first_line(err)})") from None
         store = cls(engine)
         try:
             with store._write() as conn:
                 upgrade(conn)
+        except sa.exc.SQLAlchemyError as err:
+            engine.dispose()
+            raise StoreOpenError(f"--db {_masked(url)}: cannot open the store ({_first_line(err)})") from None
         except BaseException:
             engine.dispose()
             raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,22 +33,25 @@ def _run(args) -> int:
         if flag is not None:
             overrides.append(f"{key}={flag}")
     cfg = resolve_run_config(dict(vertical.config_overrides), args.config, overrides, args.preset)
-    preferences = _read_preferences(args.preferences) if args.preferences else None
+    preferences = check_run_inputs(cfg, args)  # everything is checked before anything is written
     report = run_pipeline(cfg, vertical, preferences=preferences)
     print(f"\n{stage_table(report)}\n")
     print(f"report: {report['run_dir']}/report.md")
     return 0
 
 
-def _read_preferences(path: str) -> list:
-    from core_training.io import read_jsonl
+def check_run_inputs(cfg, args) -> list | None:
+    """Check ``--output``, the base and ``--preferences`` (returning its pairs) before the run writes."""
+    from core_training.inputs import check_checkpoint, check_output, read_preferences
+    from core_training.modeling import allow_pickle, check_safetensors, resolve_base
 
-    rows = read_jsonl(path)
-    for i, row in enumerate(rows, 1):
-        missing = {"id", "messages", "chosen", "rejected"} - set(row)
-        if missing:
-            raise SystemExit(f"{path}:{i}: preference row lacks {sorted(missing)}")
-    return rows
+    allow_pickle(args.allow_pickle)
+    if cfg.output:
+        check_output(cfg.output)
+    base = resolve_base(cfg.model.base)
+    check_checkpoint(base)
+    check_safetensors(base)
+    return read_preferences(args.preferences) if args.preferences else None
 
 
 def _eval(args) -> int:
@@ -55,7 +59,14 @@ def _eval(args) -> int:
     from core_training.modeling import load_causal_lm, load_tokenizer
     from core_training.registry import get_vertical
 
+    from core_training.inputs import InputError, check_checkpoint
+    from core_training.modeling import allow_pickle
+
+    if args.max_items < 1:
+        raise InputError(f"--max-items {args.max_items}: must be >= 1")
+    allow_pickle(args.allow_pickle)
     vertical = get_vertical(args.vertical)
+    check_checkpoint(args.checkpoint, "checkpoint")
     examples = list(vertical.load_eval_set())[: args.max_items]
     model, tok = load_causal_lm(args.checkpoint), load_tokenizer(args.checkpoint)
     modes = [args.mode] if args.mode else ["closed_book", "grounded"]
@@ -134,6 +145,9 @@ def _cards(args) -> int:
     return 0
 
 
+PICKLE_HELP = "also load weights from pickle files (*.bin), which can run code: only for files you trust"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vkit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stages", help="comma list, e.g. cpt,sft,rlvr,dpo")
     run.add_argument("--config", action="append", default=[], help="YAML overrides file (repeatable)")
     run.add_argument("--preferences", help="JSONL preference pairs (e.g. an annotation export) for rm/rlhf/dpo")
+    run.add_argument("--allow-pickle", action="store_true", help=PICKLE_HELP)
     run.add_argument("overrides", nargs="*", help="key.sub=value overrides")
     run.set_defaults(fn=_run)
     ev = sub.add_parser("eval", help="evaluate a checkpoint on a vertical's held-out set")
@@ -154,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--mode", choices=["closed_book", "grounded"])
     ev.add_argument("--max-items", type=int, default=64)
     ev.add_argument("--max-new-tokens", type=int, default=256)
+    ev.add_argument("--allow-pickle", action="store_true", help=PICKLE_HELP)
     ev.set_defaults(fn=_eval)
     base = sub.add_parser("base", help="the embedded base model")
     base_sub = base.add_subparsers(dest="base_command", required=True)
@@ -201,12 +217,46 @@ def _skip_plugin(what: str, err: Exception) -> None:
     print(f"vkit: warning: skipping the vkit.commands plugin {what}: {type(err).__name__}: {err}", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from core_training.allocator import tune_malloc
+def user_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that mean bad input: one ``vkit: error:`` line naming the file or field, exit 2."""
     from core_training.config import ConfigError
     from core_training.contract import DataError
-    from core_training.modeling import BaseNotFoundError
+    from core_training.inputs import InputError
+    from core_training.io import JsonlError
+    from core_training.modeling import BaseNotFoundError, PickleWeightsError
     from core_training.registry import RegistryError, UnknownVerticalError
+    from core_training.rundir import RunLockedError
+
+    return (ConfigError, DataError, BaseNotFoundError, UnknownVerticalError, RegistryError, InputError, JsonlError,
+            PickleWeightsError, RunLockedError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``vkit``: bad input is one line and exit 2, any other failure one line and exit 1; ``--debug``
+    (anywhere on the line) or ``VKIT_DEBUG=1`` shows the traceback instead."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv or os.environ.get("VKIT_DEBUG") == "1"
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("vkit: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if debug:
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        if isinstance(err, user_errors()):
+            print(f"vkit: error: {first}", file=sys.stderr)
+            return 2
+        print(f"vkit: error: {type(err).__name__}: {first} (rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str]) -> int:
+    from core_training.allocator import tune_malloc
 
     tune_malloc()  # speed only: CPU training reuses its large buffers instead of faulting fresh pages
     parser = build_parser()
@@ -216,11 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(bad)}")
     if extra:
         args.overrides = [*args.overrides, *extra]  # key=value overrides may follow the options
-    try:
-        return args.fn(args)
-    except (ConfigError, DataError, BaseNotFoundError, UnknownVerticalError, RegistryError) as err:
-        print(f"vkit: error: {err}", file=sys.stderr)
-        return 2
+    return args.fn(args)
 
 
 if __name__ == "__main__":

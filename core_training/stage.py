@@ -130,8 +130,12 @@ def fit(ctx: StageContext, trainer, tokenizer):
         trainer.add_callback(callback)
     ctx.extra["trainer"] = trainer
     # TRL's fused LM head skips unlabelled positions on CPU too, and folds its tiles in cache-sized row blocks
-    with compact_fused_head(), row_blocked_tiles():  # core_training/trl_patches.py; same numbers, less time
-        trainer.train(resume_from_checkpoint=last_checkpoint(ctx.work_dir))
+    resume = last_checkpoint(ctx.work_dir)
+    if resume and trained_steps(resume) >= trainer.args.max_steps:
+        restore_final(ctx, trainer, resume)  # resuming there would train one step past max_steps
+    else:
+        with compact_fused_head(), row_blocked_tiles():  # core_training/trl_patches.py; same numbers, less time
+            trainer.train(resume_from_checkpoint=resume)
     monitor.close()
     model = trainer.model
     if hasattr(model, "merge_and_unload"):
@@ -139,3 +143,22 @@ def fit(ctx: StageContext, trainer, tokenizer):
     if hasattr(model.config, "output_router_logits"):
         model.config.output_router_logits = False
     return model, tokenizer
+
+
+def trained_steps(checkpoint: str) -> int:
+    """The optimizer steps a trainer checkpoint holds (its ``trainer_state.json``'s ``global_step``)."""
+    import json
+
+    return int(json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))["global_step"])
+
+
+def restore_final(ctx: StageContext, trainer, checkpoint: str) -> None:
+    """Take a stage's weights from its final checkpoint without training.
+
+    ``Trainer.train(resume_from_checkpoint=...)`` runs one optimizer step before it checks
+    ``max_steps``, so a resume from the last checkpoint would train step ``max_steps + 1``. A full
+    tuning stage already loaded the checkpoint's weights (:func:`weights_source`); a LoRA stage loads
+    its adapter here.
+    """
+    if ctx.cfg.lora.enabled and hasattr(trainer.model, "peft_config"):
+        trainer._load_from_checkpoint(checkpoint)  # the adapter weights, by the trainer's own reader

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import networkx as nx
 
+from core_training.contract import DataError
+
 
 def graph_to_json(graph: nx.Graph) -> str:
     """Serialise ``graph`` to node-link JSON text (non-ASCII kept as is)."""
@@ -46,6 +48,25 @@ def save_graph(graph: nx.Graph, path: str | Path) -> Path:
     return path
 
 
+class GraphFileError(DataError):
+    """A graph file is missing, not UTF-8, not JSON or not a node-link graph; the message names it."""
+
+
 def load_graph(path: str | Path) -> nx.Graph:
-    """Read a graph written by :func:`save_graph`."""
-    return graph_from_json(Path(path).read_text(encoding="utf-8"))
+    """Read a graph written by :func:`save_graph`.
+
+    Raises:
+        GraphFileError: one line naming the file (and the line of a JSON error).
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise GraphFileError(f"{path}: cannot read the graph ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise GraphFileError(f"{path}: the graph is not UTF-8 JSON (binary?)") from None
+    try:
+        return graph_from_json(text)
+    except json.JSONDecodeError as err:
+        raise GraphFileError(f"{path}:{err.lineno}: the graph is not valid JSON ({err.msg}; truncated?)") from None
+    except (KeyError, TypeError, AttributeError, nx.NetworkXError) as err:
+        raise GraphFileError(f"{path}: not a node-link graph ({type(err).__name__}: {err})") from None

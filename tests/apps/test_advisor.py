@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 import types
@@ -363,10 +364,12 @@ def test_cli_builds_the_streamlit_commands(monkeypatch):
     args, extra = parser.parse_known_args(["app", "gaokao", "--model", "runs/x", "--server.port", "8502",
                                            "--server.headless=true"])
     assert extra == []
-    assert cli.app_command(args)[2:] == ["streamlit", "run", "--server.port", "8502", "--server.headless=true",
+    safe = ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # the defaults (safe by default)
+    assert cli.app_command(args)[2:] == ["streamlit", "run", *safe, "--server.port", "8502", "--server.headless=true",
                                          str(cli.ADVISOR), "--", "--vertical", "gaokao", "--model", "runs/x"]
     args, _ = parser.parse_known_args(["annotate", "--server.port", "8503", "--db", "sqlite:///a.db"])
-    assert cli.annotate_command(args)[4:] == ["--server.port", "8503", str(cli.ANNOTATE), "--", "--db", "sqlite:///a.db"]
+    assert cli.annotate_command(args)[4:] == [*safe, "--server.port", "8503", str(cli.ANNOTATE), "--", "--db",
+                                              "sqlite:///a.db"]
     with pytest.raises(SystemExit):
         parser.parse_known_args(["app", "gaokao", "--model", "a", "--endpoint", "http://b/v1"])
     with pytest.raises(SystemExit, match="unrecognized arguments: --port"):
@@ -380,3 +383,32 @@ def test_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize("given, address, warned", [
+    ([], "127.0.0.1", False),  # loopback unless told otherwise
+    (["--server.address", "0.0.0.0"], "0.0.0.0", True),
+    (["--server.address=192.168.1.5"], "192.168.1.5", True),
+    (["--server.address", "0.0.0.0", "--server.sslCertFile", "c.pem", "--server.sslKeyFile", "k.pem"], "0.0.0.0", False),
+])
+def test_apps_bind_loopback_by_default_and_warn_when_annotation_is_exposed(given, address, warned, monkeypatch, capsys):
+    import core_training.cli as core_cli
+    from apps import cli
+
+    monkeypatch.setattr(core_cli, "_command_plugins", lambda: [cli.register])
+    parser = core_cli.build_parser()
+    for argv, build in ((["app", "gaokao", *given], cli.app_command), (["annotate", *given], cli.annotate_command)):
+        command = build(parser.parse_known_args(argv)[0])
+        options = command[command.index("run") + 1: command.index("--")]
+        assert cli.passed_option(options, "server.address") == address
+        assert cli.passed_option(options, "browser.gatherUsageStats") == "false"  # usage statistics off
+    assert ("without TLS" in capsys.readouterr().err) == warned  # only the annotation app warns (logins)
+
+
+def test_app_commands_refuse_a_bad_store_in_one_line(tmp_path):
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(bytes(range(256)) * 8)
+    proc = subprocess.run([sys.executable, "-m", "core_training.cli", "annotate", "--db", f"sqlite:///{garbage}"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(f"vkit: error: --db sqlite:///{garbage}: cannot open")
