@@ -398,7 +398,8 @@ class ImportReport:
 
     ``rows_read == rows_used + sum(dropped.values())`` always holds; ``notes`` counts repairs that
     kept a row (an alias applied, an open-ended value, an unreadable optional value left missing...);
-    ``filled`` counts, per mapped field, the used rows where it has a value (the coverage), and
+    ``read`` and ``filled`` count, per mapped field, the used rows that read it and those where it had a
+    value (the coverage; a field read only sometimes, e.g. a 小区's place on a listing, counts those rows), and
     ``absent`` names the kind's optional fields the mapping does not map (left unknown in the graph).
     """
 
@@ -413,6 +414,7 @@ class ImportReport:
     examples: dict[str, list[int]] = field(default_factory=dict)  # reason -> first line numbers
     values: dict[str, list[str]] = field(default_factory=dict)  # note -> first distinct values it was about
     filled: Counter = field(default_factory=Counter)
+    read: Counter = field(default_factory=Counter)
     fields: list[str] = field(default_factory=list)  # mapped fields, in mapping order
     absent: list[str] = field(default_factory=list)
 
@@ -432,14 +434,14 @@ class ImportReport:
             values.append(value)
 
     def coverage(self) -> dict[str, float]:
-        """Per mapped field, the share of used rows that have a value (1.0 = every row).
+        """Per mapped field read at least once, the share of the rows reading it that found a value.
 
-        >>> r = ImportReport("t.csv", "m.yaml", "auto", "trims", rows_read=4, rows_used=4, fields=["weight"])
-        >>> r.filled["weight"] = 3
+        >>> r = ImportReport("t.csv", "m.yaml", "auto", "trims", rows_read=4, rows_used=4, fields=["weight", "seats"])
+        >>> r.read.update({"weight": 4}); r.filled.update({"weight": 3})
         >>> r.coverage()
         {'weight': 0.75}
         """
-        return {name: round(self.filled[name] / self.rows_used, 4) if self.rows_used else 0.0 for name in self.fields}
+        return {name: round(self.filled[name] / self.read[name], 4) for name in self.fields if self.read[name]}
 
     def to_dict(self) -> dict:
         return {"source": self.source, "mapping": self.mapping, "vertical": self.vertical, "kind": self.kind,
@@ -457,7 +459,7 @@ class ImportReport:
         lines += [f"  note    {count:5d}  {what}" + (f"  ({', '.join(self.values[what])})" if what in self.values else "")
                   for what, count in sorted(self.notes.items())]
         partial = [f"{name} {share:.0%}" for name, share in self.coverage().items() if share < 1]
-        if partial and self.rows_used:
+        if partial:
             lines.append(f"  coverage (rows with a value): {', '.join(partial)}")
         if self.absent:
             lines.append(f"  not in the table, left unknown: {', '.join(self.absent)}")
@@ -474,6 +476,7 @@ def import_rows(path: str | Path, mapping: TableMapping, report: ImportReport, h
             report.drop(str(error), row.number_in_file)
         else:
             report.rows_used += 1
+            report.read.update(row.present.keys())
             report.filled.update(name for name, ok in row.present.items() if ok)
 
 

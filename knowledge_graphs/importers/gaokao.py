@@ -236,7 +236,7 @@ class GaokaoImport:
     def _admission_row(self, row, report: ImportReport) -> None:
         province, year, track = row.required("province"), row.integer("year", "year", True), self._track(row)
         raw_university, group_name = self._listed_name(row.required("university"), report), row.text("group") or DEFAULT_GROUP
-        subjects = parse_subjects(row.text("subjects"))
+        subjects, field_name = parse_subjects(row.text("subjects")), row.text("field")
         attrs = dict(kind="admission", year=year, track=track, min_score=row.integer("min_score", "score", True),
                      min_rank=row.integer("min_rank", "count"), plan=row.integer("plan", "count"))
         batch = row.text("batch")
@@ -252,7 +252,7 @@ class GaokaoImport:
         uid = self._university(raw_university, report)
         if gid not in self.graph:
             self.graph.add_node(gid, kind="major_group", name=group_name, university=uid, subjects=subjects,
-                                field=row.text("field") or guess_field(group_name))
+                                field=field_name or guess_field(group_name))
             self.graph.add_edge(uid, gid, kind="offers")
         self.graph.add_edge(gid, self._province(province, track), key=key, **attrs)
         if attrs["min_rank"] is None:
