@@ -27,6 +27,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 from core_training.contract import RuleResult
 
 T = TypeVar("T")
+OK = RuleResult.ok()  # one shared ok verdict (RuleResult is frozen): building one costs as much as a cheap rule
+_JSON = json.JSONDecoder()
 # Vertical loader fields dataset_loaders takes from a dataset module: these it must define...
 DATASET_LOADERS = ("load_chains", "load_rl_prompts", "load_preferences", "load_eval_set")
 OPTIONAL_DATASET_LOADERS = ("known_bad", "load_cpt_corpus", "load_dev_set", "load_paraphrase_set")  # ...and these where it does
@@ -86,7 +88,7 @@ def json_after(text: str, title: str, error: type[Exception] = ValueError) -> An
     if start < 0:
         raise error(f"no {tag} section")
     try:
-        value, _ = json.JSONDecoder().raw_decode(text[start + len(tag):].lstrip())
+        value, _ = _JSON.raw_decode(text[start + len(tag):].lstrip())
     except json.JSONDecodeError as exc:
         raise error(f"JSON after {tag} does not parse ({exc.msg})") from None
     return value
@@ -179,7 +181,7 @@ class ParseCache:
 
     def value(self, text: str) -> T | None:
         """The parse of ``text``, or None when it raises the parser's error (like :func:`parse_or_none`)."""
-        return self.outcome(text)[0]
+        return (self._cached(text) if _CACHING["on"] else self._parse_once(text))[0]  # outcome, one call less
 
 
 def clear_parse_caches() -> None:
@@ -212,7 +214,7 @@ def verdict(problems: Sequence[str], checked: int | None = None) -> RuleResult:
     RuleResult(score=0.0, passed=False, reason='requires 政治')
     """
     if not problems:
-        return RuleResult.ok()
+        return OK
     score = max(0.0, 1 - len(problems) / checked) if checked else 0.0
     return RuleResult.fail("; ".join(problems), score=score)
 

@@ -32,6 +32,7 @@ its retrieved id (an int, or its digits as a ``值`` key); a closed-book answer 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from core_training.authoring import Sections, compact_json, is_number, json_after
 from verticals.auto.vocab import normalize
@@ -101,8 +102,18 @@ def resolve_ref(ref: int | str, candidates: list[dict]) -> dict | None:
     if isinstance(ref, str) and REF_KEY.match(ref.strip()):
         ref = int(ref)
     if isinstance(ref, int):
-        return next((c for c in candidates if c["id"] == ref), None)
-    return next((c for c in candidates if normalize(c["name"]) == normalize(ref)), None)
+        for candidate in candidates:  # plain loops: the rules resolve every ref of every answer
+            if candidate["id"] == ref:
+                return candidate
+        return None
+    wanted = _normalized(ref)
+    for candidate in candidates:
+        if _normalized(candidate["name"]) == wanted:
+            return candidate
+    return None
+
+
+_normalized = lru_cache(maxsize=4096)(normalize)  # trim names recur in every answer about them
 
 
 def resolve_in_graph(ref: int | str, candidates: list[dict]) -> dict | None:

@@ -158,17 +158,32 @@ def series_spans(t: str) -> list[tuple[int, int, str]]:
         taken[start:end] = [True] * (end - start)
 
     for alias, series_id in index.aliases:
+        if alias not in t:  # a substring test is far cheaper than a regex scan, and most aliases are absent
+            continue
         for match in re.finditer(re.escape(alias), t):
             if not any(taken[match.start():match.end()]):
                 claim(match.start(), match.end(), series_id)
-    for series_id, series in index.series.items():
-        brand, name = normalize(series["brand_name"]), normalize(series["name"])
+    for series_id, brand, name in _series_words(index):
+        if brand not in t:
+            continue
         for match in re.finditer(re.escape(brand), t):
             start, end = match.end(), match.end() + len(name)
             window = t[start:end]
             if len(window) == len(name) and not any(taken[match.start():end]) and _one_typo(window, name):
                 claim(match.start(), end, series_id)
     return sorted(spans)
+
+
+_SERIES_WORDS: dict[str, tuple] = {}  # "words" -> (the index they were read from, the words)
+
+
+def _series_words(index) -> tuple[tuple[str, str, str], ...]:
+    """(series id, normalised brand, normalised name) of every series, computed once per graph index."""
+    cached = _SERIES_WORDS.get("words")
+    if cached is None or cached[0] is not index:  # a new index (another graph) gets new words
+        words = tuple((sid, normalize(s["brand_name"]), normalize(s["name"])) for sid, s in index.series.items())
+        cached = _SERIES_WORDS["words"] = (index, words)
+    return cached[1]
 
 
 def _one_typo(window: str, name: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from core_training.authoring import parse_or_none, verdict
+from core_training.authoring import OK, ParseCache, verdict
 from core_training.contract import Example, Rule, RuleResult
 from verticals.auto.answer import (AnswerError, all_refs, parse_answer, prose_ids, resolve_in_graph, section_titles,
                                    split_sections)
@@ -27,9 +27,12 @@ from verticals.auto.vocab import PREDICATES, normalize, same_value
 
 NO_JSON = "no parsable 参数 JSON"
 
-
-def _parsed(response: str) -> dict | None:
-    return parse_or_none(parse_answer, response, AnswerError)
+MODEL_YEAR = re.compile(r"(?:20)?\d{2}款\s*(\S{0,6})")
+# Each answer is parsed once for all rules (see ParseCache); the parses are shared, so rules only read them.
+_ANSWER = ParseCache(parse_answer, AnswerError)
+_parsed = _ANSWER.value  # the validated 参数 JSON, or None
+_sections = ParseCache(split_sections).value
+_titles = ParseCache(section_titles).value
 
 
 def _candidates(example: Example) -> list[dict]:
@@ -54,22 +57,21 @@ def structure_parses(response: str, example: Example) -> RuleResult:
     >>> structure_parses(COMPARE_ANSWER.split("【结论】")[0], COMPARE_EXAMPLE).reason
     'missing section 【结论】'
     """
-    titles = section_titles(response)
+    titles = _titles(response)
     for title in ("参数", "结论"):
         if title not in titles:
             return RuleResult.fail(f"missing section 【{title}】")
     if titles != ["参数", "结论"]:
         return RuleResult.fail(f"sections must be 【参数】【结论】 once each, got {''.join(f'【{t}】' for t in titles)}")
-    try:
-        parse_answer(response)
-    except AnswerError as error:
-        return RuleResult.fail(str(error))
-    sections = split_sections(response)
+    error = _ANSWER.outcome(response)[1]
+    if error:
+        return RuleResult.fail(error)
+    sections = _sections(response)
     if not sections["参数"].endswith("}"):
         return RuleResult.fail("text after the 参数 JSON")
     if not sections["结论"] or "{" in sections["结论"]:
         return RuleResult.fail("【结论】 must be a non-empty sentence without JSON")
-    return RuleResult.ok()
+    return OK
 
 
 def cited_values_match_graph(response: str, example: Example) -> RuleResult:
@@ -103,9 +105,10 @@ def cited_values_match_graph(response: str, example: Example) -> RuleResult:
             checked += 1
             problem = value_problem(item, key, value, candidate)
             wrong += [problem] if problem else []
-    prose = split_sections(response).get("结论", "")
-    allowed = allowed_prose_numbers(obj, prose, example)
-    for unit_class, value, written in prose_numbers(prose):
+    prose = _sections(response).get("结论", "")
+    stated = prose_numbers(prose)
+    allowed = allowed_prose_numbers(obj, prose, example) if stated else set()  # most 结论 state no number
+    for unit_class, value, written in stated:
         checked += 1
         if (unit_class, value) not in allowed:
             wrong.append(f"结论 states {written}, which no cited trim, budget or gap has")
@@ -172,12 +175,12 @@ def no_invented_trims(response: str, example: Example) -> RuleResult:
     if _parsed(response) is None:
         return RuleResult.fail(NO_JSON)
     candidates = _candidates(example)
-    prose = split_sections(response).get("结论", "")
+    prose = _sections(response).get("结论", "")
     ids = {c["id"] for c in candidates}
     for number in prose_ids(prose):
         if number not in ids:
             return RuleResult.fail(f"[{number}] is not a retrieved trim")
-    for match in re.finditer(r"(?:20)?\d{2}款\s*(\S{0,6})", prose):
+    for match in MODEL_YEAR.finditer(prose):
         if not series_spans(normalize(match.group(1))):
             return RuleResult.fail(f"{match.group(0).strip()!r} names no series in the graph")
     retrieved = {c["series"] for c in candidates}
@@ -185,7 +188,7 @@ def no_invented_trims(response: str, example: Example) -> RuleResult:
         name = auto_index().series[series_id]["name"]
         if name not in retrieved:
             return RuleResult.fail(f"names {name}, which is not among the retrieved trims")
-    return RuleResult.ok()
+    return OK
 
 
 def answers_the_question(response: str, example: Example) -> RuleResult:
@@ -213,7 +216,7 @@ def answers_the_question(response: str, example: Example) -> RuleResult:
     if truth["type"] == "recommend":
         if not same_value(obj.get("预算"), truth["budget"]):
             return RuleResult.fail(f"预算 {obj.get('预算')} ≠ the asked {truth['budget']}万")
-        return RuleResult.ok()
+        return OK
     cited_trims = {_id_of(resolve_in_graph(r, candidates)) for r in obj["车型"]}
     missing_trims = [t for t in truth["targets"] if t not in cited_trims]
     if missing_trims:
@@ -225,7 +228,7 @@ def answers_the_question(response: str, example: Example) -> RuleResult:
         lacking = [t for t in owners if t not in cited]
         if lacking:
             return RuleResult.fail(f"no {name} cited for " + ", ".join(f"[{t}]" for t in lacking))
-    return RuleResult.ok()
+    return OK
 
 
 def _id_of(candidate: dict | None) -> int | None:
@@ -258,7 +261,7 @@ def comparison_direction_correct(response: str, example: Example) -> RuleResult:
     obj = _parsed(response)
     if obj is None:
         return RuleResult.fail(NO_JSON)
-    prose = split_sections(response).get("结论", "")
+    prose = _sections(response).get("结论", "")
     for row in truth["comparisons"]:
         item = next((i for i in obj["参数"] if i["项"] == row["项"] and "胜" in i), None)
         if item is None:
@@ -274,7 +277,7 @@ def comparison_direction_correct(response: str, example: Example) -> RuleResult:
             claimed = {int(n) for n in re.findall(rf"\[(\d+)\]{predicate}", prose)}
             if claimed - {row["winner"]}:
                 return RuleResult.fail(f"结论 says [{min(claimed - {row['winner']})}]{predicate}")
-    return RuleResult.ok()
+    return OK
 
 
 def _picks(response: str, example: Example) -> tuple[list[dict] | None, RuleResult | None]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from core_training.authoring import ParseCache, verdict
+from core_training.authoring import OK, ParseCache, verdict
 from core_training.contract import Example, Rule, RuleResult
 from verticals.gaokao.answer import PlanError, choice_label, parse_plan, resolve_choice, section_titles, split_sections
 from verticals.gaokao.experts import write_gold_answer
@@ -84,7 +84,7 @@ def structure_parses(response: str, example: Example) -> RuleResult:
     if first_seen != sorted(first_seen):
         return RuleResult.fail(f"sections out of order: {' '.join(titles)}")
     error = _PLAN.outcome(response)[1]
-    return RuleResult.fail(error) if error else RuleResult.ok()
+    return RuleResult.fail(error) if error else OK
 
 
 def rank_conversion_correct(response: str, example: Example) -> RuleResult:
@@ -112,7 +112,7 @@ def rank_conversion_correct(response: str, example: Example) -> RuleResult:
     wrong = [int(s) for s in stated if int(s) != truth["rank"]]
     if wrong:
         return RuleResult.fail(f"【考生情况分析】 says 位次{wrong[0]} but the table gives {truth['rank']}")
-    return RuleResult.ok()
+    return OK
 
 
 def profile_matches_facts(response: str, example: Example) -> RuleResult:
@@ -143,7 +143,7 @@ def profile_matches_facts(response: str, example: Example) -> RuleResult:
                  for s in STATED_SCORE.findall(text) if int(s) != truth["score"]]
     problems += [f"says {y}年 (the exam year is {truth['year']})"
                  for y in STATED_YEAR.findall(text) if int(y) != truth["year"]]
-    return RuleResult.fail("【考生情况分析】 " + "; ".join(problems)) if problems else RuleResult.ok()
+    return RuleResult.fail("【考生情况分析】 " + "; ".join(problems)) if problems else OK
 
 
 def cited_ranks_match_graph(response: str, example: Example) -> RuleResult:
@@ -231,7 +231,7 @@ def has_safety_choice(response: str, example: Example) -> RuleResult:
     tiers = [choice["档"] for choice in plan["志愿"]]
     if "保" not in tiers:
         return RuleResult.fail(f"no 保 among {len(tiers)} choices ({'/'.join(tiers) or 'none'})")
-    return RuleResult.ok()
+    return OK
 
 
 def tiers_ordered(response: str, example: Example) -> RuleResult:
@@ -259,7 +259,7 @@ def tiers_ordered(response: str, example: Example) -> RuleResult:
         if TIERS.index(choice["档"]) < TIERS.index(previous["档"]):
             return RuleResult.fail(f"choice {choice_label(choice)} ({choice['档']}) comes after a "
                                    f"{previous['档']} choice; list 冲 → 稳 → 保")
-    return RuleResult.ok()
+    return OK
 
 
 def subject_requirements_met(response: str, example: Example) -> RuleResult:
@@ -361,7 +361,7 @@ def risk_warning_present(response: str, example: Example) -> RuleResult:
     chosen = [candidate for candidate in chosen if candidate is not None]
     if "大小年" in risks and chosen and not any(candidate["volatile"] for candidate in chosen):
         return RuleResult.fail("risk 大小年 listed but no chosen candidate is 波动大")
-    return RuleResult.ok()
+    return OK
 
 
 RULES = (

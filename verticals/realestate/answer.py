@@ -71,4 +71,8 @@ def item_for(candidate: dict) -> dict:
 
 def resolve(item: dict, candidates: list[dict]) -> dict | None:
     """The retrieved candidate an item cites by id, or None."""
-    return next((c for c in candidates if c["id"] == item.get("id")), None)
+    wanted = item.get("id")
+    for candidate in candidates:  # a plain loop: the rules resolve every item of every turn
+        if candidate["id"] == wanted:
+            return candidate
+    return None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from core_training.authoring import verdict
+from core_training.authoring import OK, ParseCache, verdict
 from core_training.contract import Example, Rule, RuleResult
 from verticals.realestate.answer import (RecommendationError, has_recommendation, is_question,
                                          parse_recommendation, resolve)
@@ -51,6 +51,10 @@ def demo(kind: str, turn: int | None = None) -> tuple[dict, str]:
     return example, example["answer"]
 
 
+# Each turn is parsed once for all rules (see ParseCache); the parse is shared, so rules only read it.
+_RECOMMENDATION = ParseCache(parse_recommendation, RecommendationError)
+
+
 def _needs_recommendation(example: Example) -> RuleResult | None:
     truth = example["truth"]
     if truth.get("not_in_graph"):  # nothing to recommend: recommends_within_request judges the turn
@@ -64,10 +68,8 @@ def _parsed(response: str, example: Example) -> tuple[dict | None, RuleResult | 
     skipped = _needs_recommendation(example)
     if skipped:
         return None, skipped
-    try:
-        return parse_recommendation(response), None
-    except RecommendationError:
-        return None, RuleResult.fail(NO_REC)
+    rec = _RECOMMENDATION.value(response)
+    return (rec, None) if rec is not None else (None, RuleResult.fail(NO_REC))
 
 
 def _cited(rec: dict, example: Example) -> list[tuple[dict, dict]]:
@@ -110,12 +112,12 @@ def clarifies_when_ambiguous(response: str, example: Example) -> RuleResult:
             words = "+".join(SLOT_KEYWORDS[unasked[0]])
             return RuleResult.fail(f"does not ask about {unasked[0]} (say {words})",
                                    score=1 - len(unasked) / len(missing))
-        return RuleResult.ok()
+        return OK
     if not has_recommendation(response):
         return RuleResult.fail("the request is already specific but the turn has no 【推荐】")
     if "？" in response or "?" in response:
         return RuleResult.fail("asks a question although the request is already specific")
-    return RuleResult.ok()
+    return OK
 
 
 def listings_exist_and_match(response: str, example: Example) -> RuleResult:
@@ -141,14 +143,13 @@ def listings_exist_and_match(response: str, example: Example) -> RuleResult:
     skipped = _needs_recommendation(example)
     if skipped:
         return skipped
-    try:
-        rec = parse_recommendation(response)
-    except RecommendationError as error:
-        return RuleResult.fail(str(error))
+    rec, error = _RECOMMENDATION.outcome(response)
+    if error:
+        return RuleResult.fail(error)
     candidates = example["truth"]["candidates"]
     if not rec["房源"]:
         fitting = [c["id"] for c in candidates if c["fits"]]
-        return RuleResult.fail(f"房源 is empty but ids {fitting} fit") if fitting else RuleResult.ok()
+        return RuleResult.fail(f"房源 is empty but ids {fitting} fit") if fitting else OK
     listings, problems, seen = realestate_index().listings, [], set()
     for item in rec["房源"]:
         candidate = resolve(item, candidates)
@@ -228,7 +229,7 @@ def school_district_matches(response: str, example: Example) -> RuleResult:
         elif needs["school"] == "应试" and school["key"] != "重点":
             problems.append(f"id {item['id']}: {school['code']} is {school['key']}, not the 重点 school asked for")
     if not cited:
-        return RuleResult.skip("no cited listing resolves") if rec["房源"] else RuleResult.ok()
+        return RuleResult.skip("no cited listing resolves") if rec["房源"] else OK
     return verdict(problems, len(cited))
 
 
@@ -359,7 +360,7 @@ def policy_note_present(response: str, example: Example) -> RuleResult:
         return RuleResult.fail("no note to check 学区 policy with the 教育局")
     if not any(word in response for word in POLICY_CHANGE_WORDS):
         return RuleResult.fail("mentions the 教育局 but not that 学区 policies change")
-    return RuleResult.ok()
+    return OK
 
 
 def no_discriminatory_language(response: str, example: Example) -> RuleResult:
@@ -379,7 +380,7 @@ def no_discriminatory_language(response: str, example: Example) -> RuleResult:
     'steering language: 外地人'
     """
     found = [word for word in DISCRIMINATORY_WORDS if word in response]
-    return RuleResult.fail(f"steering language: {found[0]}") if found else RuleResult.ok()
+    return RuleResult.fail(f"steering language: {found[0]}") if found else OK
 
 
 RULES = (
