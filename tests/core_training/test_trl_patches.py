@@ -161,3 +161,21 @@ def test_row_blocked_tiles_change_no_bit(chunk_size, monkeypatch):
     assert applied and blocks and max(blocks) == ROW_BLOCK and sum(blocks) == 4100 * -(-3584 // chunk_size)
     for a, b in zip(plain, blocked):
         assert torch.equal(a, b)
+
+
+@pytest.mark.gpu
+def test_row_blocks_leave_accelerator_tiles_to_trls_whole_tile_fold():
+    """On a CUDA tile the row-blocked fold calls TRL's fold once, on the whole tile, and changes no bit."""
+    from core_training.trl_patches import _by_rows
+
+    calls: list[int] = []
+
+    def fold(tile, targets, out):
+        calls.append(tile.shape[0])
+        out += tile.sum(dim=1) + targets
+
+    tile, targets = torch.randn(100, 64, device="cuda"), torch.randn(100, device="cuda")
+    plain, blocked = torch.zeros(100, device="cuda"), torch.zeros(100, device="cuda")
+    fold(tile, targets, plain)
+    _by_rows(fold, 32)(tile, targets, blocked)
+    assert calls == [100, 100] and torch.equal(plain, blocked)
