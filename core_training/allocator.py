@@ -8,14 +8,8 @@ Raising the mmap threshold and the trim threshold keeps those blocks in the heap
 ``M_MMAP_MAX`` 0 does the same for blocks above the largest threshold glibc accepts (32 MiB; TRL's LM-head
 tiles are 3000 tokens x the vocabulary, about 45 MB). Only speed changes, never a number: the same kernels
 run on the same values. The cost: freed memory below the heap's top is not returned to the OS until the
-process ends (a whole ``vkit run gaokao`` peaked at 2.75 GB resident).
-
-Measured (2026-12-04, 2-core Xeon): gaokao's sft stage (180 steps, ``vkit run gaokao --stages cpt,sft``,
-alternating ``VKIT_TUNE_MALLOC=0`` and ``1``) trained in 212.4 and 204.3 s untuned, 176.0 and 176.8 s
-tuned, with byte-identical checkpoints; ``bench/bench_train.py``: sft 1.16-1.21 -> 0.97-1.01 s/step,
-rlvr 2.70 -> 2.64 s/step (generation allocates little). Adding ``M_MMAP_MAX`` 0 (the same day; bench vkit
-side alone, alternating): sft 20 steps 1.073, 1.029 -> 0.970, 0.942 s/step; rlvr 10 steps 2.73-2.82 ->
-2.73-2.74; ``vkit run gaokao`` gave the same metrics (judge 7-2-51 included), sft train_runtime 177 -> 171 s.
+process ends (a whole ``vkit run gaokao`` peaked at 2.75 GB resident). It made gaokao's sft stage about
+15% faster with byte-identical checkpoints (docs/results/history.md, "Speed").
 
 Set ``VKIT_TUNE_MALLOC=0`` to leave the allocator alone. On other C libraries (musl, macOS, Windows)
 :func:`tune_malloc` does nothing and returns False.

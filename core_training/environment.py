@@ -2,9 +2,8 @@
 
 Training on a CPU is deterministic on one machine, not across machines: PyTorch and its math libraries
 pick kernels by instruction set (AVX2, AVX-512, AMX) and round differently, and a few hundred training
-steps amplify that into different answers. Measured 2026-12-04 (docs/experiments/base_copy): the same
-`vkit base pretrain` on an AVX-512/AMX machine built a different base than the day before (copy check
-0.90 against 0.95), and the shipped base's gaokao sft passed 0.800 there against 0.817. So every stage
+steps amplify that into different answers (the same base build and the same gaokao run gave different
+results on an AVX2 and an AVX-512 machine; docs/results/history.md). So every stage
 record (``vkit_stage.json``, ``report.json``) and the base's ``vkit_base.json`` carry this description,
 and two results can be told apart before they are compared.
 

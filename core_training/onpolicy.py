@@ -2,16 +2,14 @@
 
 A reward model trained only on the shipped pairs (expert answers against weaker styles and
 perturbations) learns what separates those; GRPO then asks it to rank the policy's own samples,
-which differ in other ways. Measured on gaokao (rlvr policy from the rebuilt base, 32 RL prompts x 4
-samples plus the greedy answer): the shipped-pairs reward model ordered the pairs the held-out judge
-could separate as the judge did 141 of 258 times (55%, near chance); the panel did 240 of 258 (93%).
+which differ in other ways: on the policy's own samples such a reward model orders pairs little better
+than chance, while the simulated panel agrees with the held-out judge.
 
 The standard remedy is one round of the data flywheel: sample from the current policy, let the
 annotators compare, add the pairs to the reward model's training set. The annotation app's export is
 the same round with real experts; here the panel is :func:`core_training.judge.make_panel` (never the
-judge). At vkit's tiny scale it helps the reward model only a little (held-out on-policy accuracy 0.52-0.58
-after 40 steps, 0.68 after 160) and moved no rlhf judge result (README, "Reward-model pairs from the
-policy's own samples"), so it is off by default.
+judge). At vkit's tiny scale it helped the reward model only a little and moved no rlhf judge result, so
+it is off by default (the measurements: docs/results/history.md).
 
 >>> score = {"good": 2, "fine": 1, "also fine": 1}  # an annotator: higher is better, equal is a tie
 >>> prefer = lambda a, b, ex: "tie" if score[a] == score[b] else "a" if score[a] > score[b] else "b"

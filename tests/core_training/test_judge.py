@@ -133,5 +133,5 @@ def test_sign_test_is_the_exact_binomial_tail(wins, losses):
 
 
 def test_sign_test_needs_a_lopsided_split():
-    assert sign_test_p({"wins": 3, "losses": 0, "ties": 57}) == 0.25  # the README's gaokao rlhf: not significant
+    assert sign_test_p({"wins": 3, "losses": 0, "ties": 57}) == 0.25  # a published gaokao rlhf split: not significant
     assert sign_test_p({"wins": 12, "losses": 2, "ties": 46}) < 0.05 < sign_test_p({"wins": 9, "losses": 4, "ties": 47})
