@@ -47,6 +47,8 @@ def write_gold_answer(truth: dict, style: str, variant: int = 0) -> str:
     obj, conclusion = writer(truth, "干练" if style == "热心" else style, variant)
     if style == "热心":
         conclusion = GREETINGS[variant % len(GREETINGS)] + conclusion + CLOSINGS[variant % len(CLOSINGS)]
+    if truth.get("not_in_graph"):  # a model the question named that the graph lacks: say so, quote nothing
+        conclusion += f"图谱中没有{'、'.join(truth['not_in_graph'])}的数据，无法评价。"
     return render_answer(obj, conclusion)
 
 

@@ -19,6 +19,15 @@ matches; without a year, the newest year that has the trim.
 >>> q = parse_query("预算 20 万，想买纯电 SUV，通勤为主，推荐哪款？")
 >>> q.kind, q.budget, q.energy, q.body, q.use
 ('recommend', 20.0, '纯电', 'SUV', '通勤')
+
+Real tables name series as portals do (``东风日产-轩逸``, ``秦PLUS DM-i``) and people type them as they
+speak (``轩逸``, ``sylphy``, ``modly``): :mod:`verticals.auto.names` adds core names, an alias file and
+one-typo matching. A known model the graph lacks is kept in ``unknown`` (the retriever says so); a need
+(省油, 空间大, 续航长, 加速快) sets what a recommendation ranks by. Numbers may be written in words.
+
+>>> q = parse_query("预算十五万，想买个省油的轿车，卡罗拉那种")
+>>> q.kind, q.budget, q.need, q.unknown
+('recommend', 15.0, '油耗', ('卡罗拉',))
 """
 
 from __future__ import annotations
@@ -27,7 +36,10 @@ import re
 from dataclasses import dataclass
 
 from verticals.auto.kg import auto_index
-from verticals.auto.vocab import BODY_WORDS, DIRECTION_WORDS, ENERGY_WORDS, ITEM_WORDS, PARAMS, USE_WORDS, normalize
+from verticals.auto.names import match_spans, series_keys, uncovered_models
+from verticals.auto.vocab import (BODY_WORDS, DIRECTION_WORDS, ENERGY_WORDS, ITEM_WORDS, NEED_WORDS, PARAMS, USE_WORDS,
+                                  normalize)
+from verticals.numerals import digits_for_numerals
 
 CONNECTORS = re.compile(r"还是|对比|相比|比较|vs|pk|和|与|跟|同|比|[，,、；;。？?！!]")
 YEAR = re.compile(r"(?<!\d)(?:20)?(2\d)款")
@@ -38,6 +50,7 @@ BUDGET_PATTERNS = (  # the first that matches wins; a range keeps its upper end
     re.compile(r"预算(\d+(?:\.\d+)?)(?![\d.])"),
     re.compile(r"([一二两三四五六七八九十]+)万(?!公里)"),
 )
+DRIVE_SHORT = {"后轮驱动": "后驱", "前轮驱动": "前驱", "全轮驱动": "四驱", "四轮驱动": "四驱"}
 DEFAULT_SPEC_ITEMS = ("指导价", "最大功率")
 DEFAULT_DIRECTIONS = (("指导价", "lower"), ("最大功率", "higher"))
 
@@ -70,6 +83,8 @@ class Query:
         directions: compare only: (项, ``higher``/``lower``) — which value wins.
         budget: recommend: the ceiling in 万元.
         energy, body, use: recommend: 燃油/混动/纯电/新能源, 轿车/SUV/MPV, 通勤/家用/长途/性能, or None.
+        need: recommend: the 项 a stated need ranks by (省油 -> 油耗), or None.
+        unknown: models named that the graph does not hold (e.g. ``('卡罗拉',)``).
     """
 
     kind: str
@@ -81,11 +96,13 @@ class Query:
     energy: str | None
     body: str | None
     use: str | None
+    need: str | None = None
+    unknown: tuple[str, ...] = ()
 
 
 def parse_query(text: str) -> Query:
     """Read a question. Raises QueryError when it names no car and states no budget."""
-    t = normalize(text)
+    t = normalize(digits_for_numerals(text))
     mentions, name_words = find_mentions(t)
     rest = _blank(t, name_words)  # trim words like 长续航版 must not read as the item 续航
     distinct = _distinct(mentions)
@@ -97,7 +114,7 @@ def parse_query(text: str) -> Query:
     elif budget is not None:
         kind = "recommend"
     else:
-        raise QueryError("没有识别到车型，也没有识别到预算")
+        raise QueryError(_nothing_found(t))
     items, hp = parse_items(rest)
     directions = parse_directions(rest) if kind == "compare" else ()
     if kind == "spec" and not items:
@@ -107,7 +124,18 @@ def parse_query(text: str) -> Query:
     energy = _first_group(rest, ENERGY_WORDS) if kind == "recommend" else None
     body = _first_group(rest, BODY_WORDS) if kind == "recommend" else None
     use = _first_group(rest, USE_WORDS) if kind == "recommend" else None
-    return Query(kind, tuple(distinct[:2]), items, hp, directions, budget, energy, body, use)
+    need = _first_group(rest, NEED_WORDS) if kind == "recommend" else None
+    unknown = tuple(uncovered_models(t, auto_index().series))
+    return Query(kind, tuple(distinct[:2]), items, hp, directions, budget, energy, body, use, need, unknown)
+
+
+def _nothing_found(t: str) -> str:
+    """Why a question gives nothing to look up: the models it names are not in the graph, or it names none."""
+    unknown = uncovered_models(t, auto_index().series)
+    if not unknown:
+        return "没有识别到车型，也没有识别到预算"
+    examples = "、".join(sorted({s["name"] for s in auto_index().series.values()})[:5])
+    return f"图谱中没有{'、'.join(unknown)}的数据，不能回答关于它的问题（可查询的车系如：{examples}）"
 
 
 def _distinct(mentions: list[Mention]) -> list[Mention]:
@@ -171,7 +199,19 @@ def series_spans(t: str) -> list[tuple[int, int, str]]:
             window = t[start:end]
             if len(window) == len(name) and not any(taken[match.start():end]) and _one_typo(window, name):
                 claim(match.start(), end, series_id)
+    spans += match_spans(t, _extra_keys(index), taken)  # core names, aliases, one typo
     return sorted(spans)
+
+
+_EXTRA_KEYS: dict[str, tuple] = {}
+
+
+def _extra_keys(index) -> dict[str, str]:
+    """:func:`verticals.auto.names.series_keys` of the index's series, computed once per graph index."""
+    cached = _EXTRA_KEYS.get("keys")
+    if cached is None or cached[0] is not index:
+        cached = _EXTRA_KEYS["keys"] = (index, series_keys(index.series))
+    return cached[1]
 
 
 _SERIES_WORDS: dict[str, tuple] = {}  # "words" -> (the index they were read from, the words)
@@ -225,15 +265,19 @@ def trim_match(trim_name: str, chunk: str) -> tuple[int, list[str]]:
 def token_variants(token: str) -> list[str]:
     """Ways a user may type one trim-name token, longest first.
 
-    >>> token_variants("标准续航版"), token_variants("ev")
-    (['标准续航版', '标准续航', '标准版'], ['ev', '纯电', '电动'])
+    >>> token_variants("标准续航版"), token_variants("ev"), token_variants("后轮驱动版")
+    (['标准续航版', '标准续航', '标准版'], ['ev', '纯电', '电动'], ['后轮驱动版', '后驱版', '后驱', '后轮驱动'])
     """
     extra = {"ev": ["纯电", "电动"], "phev": ["插混", "混动"], "四驱性能版": ["四驱性能", "性能版"],
              "标准续航版": ["标准续航", "标准版"], "长续航版": ["长续航"]}
     variants = [token, *extra.get(token, [])]
+    for long, short in DRIVE_SHORT.items():  # 后轮驱动版 is typed 后驱版 or 后驱; 长续航全轮驱动版 长续航版
+        if long in token:
+            head = token.split(long)[0]
+            variants += [token.replace(long, short), short] + ([head + "版", head] if len(head) >= 2 else [])
     if token[-1] in "型版" and len(token) >= 3 and token not in extra:
         variants.append(token[:-1])
-    return variants
+    return list(dict.fromkeys(variants))
 
 
 def _contains(chunk: str, word: str) -> bool:

@@ -61,6 +61,9 @@ def build_truth(user_text: str) -> dict:
         truth.update(compare_truth(query, truth["notes"]))
     else:
         truth.update(recommend_truth(query))
+    if query.unknown:  # said, never silently answered about another car
+        truth["not_in_graph"] = list(query.unknown)
+        truth["notes"].append(f"未覆盖：图谱中没有{'、'.join(query.unknown)}的数据，不能回答关于它的问题，也不能用其他车型代替。")
     return truth
 
 
@@ -122,7 +125,7 @@ def recommend_truth(query: Query) -> dict:
     """Fitting candidates ranked by the use case's 项, then the misses; gold picks are the first two fits."""
     index, budget = auto_index(), query.budget
     allowed = energies_allowed(query.energy)
-    metric = use_metric(query.use, query.energy)
+    metric = need_metric(query) or use_metric(query.use, query.energy)
     groups: dict[str, list[str]] = {FIT: [], OVER: [], WRONG_ENERGY: []}
     for series_id in sorted(index.series):
         for trim_id in index.latest_trims(series_id):
@@ -145,6 +148,17 @@ def recommend_truth(query: Query) -> dict:
     return {"candidates": candidates, "targets": [], "comparisons": [], "budget": budget, "energy": query.energy,
             "energies": list(allowed), "body": query.body, "use": query.use, "metric": metric,
             "recommend": [c["id"] for c in candidates if c["tag"] == FIT][:GOLD_PICKS]}
+
+
+def need_metric(query: Query) -> str | None:
+    """The 项 a stated need ranks by (省油 -> 油耗, 空间大 -> 轴距); an EV's 省油 is its 续航.
+
+    >>> need_metric(Query("recommend", (), (), False, (), 15.0, "纯电", None, None, "油耗"))
+    '续航'
+    """
+    if query.need == "油耗" and query.energy == "纯电":
+        return "续航"
+    return query.need
 
 
 def _ranker(metric: str):

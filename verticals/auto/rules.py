@@ -23,11 +23,12 @@ from verticals.auto.answer import (AnswerError, all_refs, parse_answer, prose_id
 from verticals.auto.citations import allowed_prose_numbers, prose_numbers, value_problem
 from verticals.auto.demo import (COMPARE_ANSWER, COMPARE_EXAMPLE, RECOMMEND_ANSWER,  # noqa: F401 (doctests)
                                  RECOMMEND_EXAMPLE)
+from verticals.auto.scope import stays_on_asked_cars
 from verticals.auto.vocab import PREDICATES, normalize, same_value
 
 NO_JSON = "no parsable 参数 JSON"
-
 MODEL_YEAR = re.compile(r"(?:20)?\d{2}款\s*(\S{0,6})")
+
 # Each answer is parsed once for all rules (see ParseCache); the parses are shared, so rules only read them.
 _ANSWER = ParseCache(parse_answer, AnswerError)
 _parsed = _ANSWER.value  # the validated 参数 JSON, or None
@@ -382,4 +383,6 @@ RULES = (
     Rule("recommendation_within_budget", recommendation_within_budget, 2.0, "recommended trims within budget"),
     Rule("recommendation_energy_matches", recommendation_energy_matches, 1.5, "recommended trims of the asked energy"),
     Rule("recommendation_body_matches", recommendation_body_matches, 1.0, "recommended trims of the asked body"),
+    Rule("stays_on_asked_cars", stays_on_asked_cars, 1.0,
+         "cites only the asked trims; a model the graph lacks is named only to say so", held_out=True),
 )

@@ -139,6 +139,11 @@ CASES = [
     ("recommendation_body_matches", "closed-book sedan", r(('"车型":[2,3]', '"车型":[2,"2024款 星驰逐风 PHEV 豪华型"]')), R,
      False, "is a 轿车, not a SUV"),
     ("recommendation_body_matches", "garbage", GARBAGE, R, False, NO_JSON),
+    ("stays_on_asked_cars", "gold", COMPARE_ANSWER, C, True, "ok"),
+    ("stays_on_asked_cars", "a trim not asked about", c(('"车型":[1,2]', '"车型":[1,3]')), C, False,
+     "cites [3], which the question did not ask about"),
+    ("stays_on_asked_cars", "a model outside the graph", c(("占优。", "占优，卡罗拉更快。")), C, False,
+     "talks about 卡罗拉, which is not in the graph"),
 ]
 
 
