@@ -77,6 +77,7 @@ OPTIONS = {"school_radius_m": 1000, "middle_school_radius_m": 3000, "metro_radiu
            "detour": 1.3, "price_tolerance": 0.02, "eval_cities": [], "create_xiaoqu": False}
 # POI category as written (a portal's "科教文化服务;学校;小学" too) -> school level or station: the first
 # word found wins, so 高中/高级中学 (not modelled) are read before 中学 (初中).
+HIGH_SCHOOL = re.compile(r"高级中学|高中")
 CATEGORY_WORDS = (("高级中学", None), ("高中", None), ("小学", "小学"), ("初中", "初中"), ("初级中学", "初中"),
                   ("中学", "初中"), ("地铁", "station"), ("轻轨", "station"), ("轨道交通", "station"))
 EARTH_RADIUS_M = 6_371_000
@@ -266,12 +267,13 @@ class RealEstateImport:
         return code or self._code("L")
 
     def _poi_row(self, row, report: ImportReport) -> None:
-        written = row.required("category")
+        written, name, city = row.required("category"), row.required("name"), row.required("city")
+        if HIGH_SCHOOL.search(name):  # map portals type a 高中 as 中学 too; the graph models 小学 and 初中 only
+            raise CellError("not_modelled:高中")
         category = poi_category(written)
         if category is None:
             report.example_value("unknown_category", written)
             raise CellError("unknown_category")
-        name, city = row.required("name"), row.required("city")
         lng, lat = row.number("lng", "degrees"), row.number("lat", "degrees")
         if category == "station":
             lines = [parse_line(x) for x in split_list(row.text("lines"))]
@@ -350,13 +352,15 @@ class RealEstateImport:
             self.graph.add_edge(found[0], xid, kind="covers", derived=False)
             done.add((xid, level))
         radii = {"小学": self.options["school_radius_m"], "初中": self.options["middle_school_radius_m"]}
-        schools = self._by_city("school")
+        schools: dict[tuple[str, str], list[str]] = {}  # (city, level) -> schools with coordinates
+        for city, nodes in self._by_city("school").items():
+            for node in nodes:
+                schools.setdefault((city, self.graph.nodes[node]["level"]), []).append(node)
         for xid, x in self._nodes("xiaoqu"):
             for level, radius in radii.items():
                 if (xid, level) in done or self._covered(xid, level):
                     continue
-                candidates = [n for n in schools.get(x["city"], ()) if self.graph.nodes[n]["level"] == level]
-                nearest = self._nearest(xid, candidates)
+                nearest = self._nearest(xid, schools.get((x["city"], level), []))
                 if nearest and nearest[0] <= radius:
                     self.graph.add_edge(nearest[1], xid, kind="covers", derived=True, distance_m=round(nearest[0]))
                     self.xiaoqu_reports[xid].note(f"school_derived_by_distance:{level}")
