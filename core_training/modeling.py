@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core_training.base.pretrain import SHIPPED_BASE
+# The tiny MoE base shipped with the package (``vkit base pretrain`` rebuilds it); a path, so importing
+# this module stays cheap (no transformers, no pretraining code).
+SHIPPED_BASE = Path(__file__).resolve().parent / "assets" / "tiny-moe-base"
 
 ROUTER_PARAM = re.compile(r"(\.gate\.(weight|bias|e_score_correction_bias)$)|(\.router\.)")
 

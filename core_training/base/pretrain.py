@@ -18,8 +18,8 @@ from pathlib import Path
 from transformers import DataCollatorForLanguageModeling
 
 from core_training.io import last_checkpoint
+from core_training.modeling import SHIPPED_BASE  # noqa: F401 - re-exported: where `vkit base pretrain` writes
 
-SHIPPED_BASE = Path(__file__).resolve().parents[1] / "assets" / "tiny-moe-base"
 
 
 @dataclass
