@@ -8,13 +8,13 @@ numbers, conservatively, because the same characters occur in ordinary words (�
 - a run of two or more numeral characters that holds a 十/百/千/万 (``五百六十``, ``两万八``), or four
   digit-characters (``二零二五``), is a number; a single character (``三``, ``十``) is left alone, and so
   are the words in :data:`NOT_NUMBERS`;
-- a run ending in 万 keeps 万 as the unit after its digits (``一百五十万`` -> ``150万``), because prices
-  and budgets are read in 万; a 万 inside the run is part of the number (``两万八`` -> ``28000``).
+- a run with 万 is written in 万, as prices, budgets and ranks are read (``一百五十万`` -> ``150万``,
+  ``两万八`` -> ``2.8万``, ``十三万五`` -> ``13.5万``).
 
 >>> digits_for_numerals("考了五百六十分，排名两万八左右")
-'考了560分，排名28000左右'
+'考了560分，排名2.8万左右'
 >>> digits_for_numerals("首付一百五十万，月供一万五，预算六百万以内")
-'首付150万，月供15000，预算600万以内'
+'首付150万，月供1.5万，预算600万以内'
 >>> digits_for_numerals("一分一段表上十分靠前，三室两厅，千万别选错，二零二五年")
 '一分一段表上十分靠前，三室两厅，千万别选错，2025年'
 """
@@ -25,7 +25,7 @@ import re
 
 NUMERAL_RUN = re.compile(r"[零〇一二两三四五六七八九十百千万]{2,}")
 MAGNITUDES = set("十百千万")
-NOT_NUMBERS = ("千万", "万一", "一一", "万万", "十万八千", "一万个", "一千个")
+NOT_NUMBERS = ("千万", "万一", "一一", "万万", "十万八千")
 
 
 def digits_for_numerals(text: str) -> str:
@@ -39,9 +39,10 @@ def _replace(match: re.Match) -> str:
         return run
     if not MAGNITUDES & set(run):  # a year written digit by digit
         return "".join(str("零一二三四五六七八九".index(c)) for c in run.replace("两", "二").replace("〇", "零"))
-    unit = "万" if run.endswith("万") else ""
-    value = _cn2an(run[:-1] if unit else run)
-    return run if value is None else f"{value}{unit}"
+    value = _cn2an(run)
+    if value is None:
+        return run
+    return f"{value / 10000:g}万" if "万" in run else str(value)
 
 
 def _cn2an(run: str) -> int | None:
