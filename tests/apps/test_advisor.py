@@ -57,24 +57,6 @@ def env(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
-@pytest.fixture(scope="module")
-def chatty_base(tiny_base, tmp_path_factory):
-    """``tiny_base`` re-drawn with wider weights: greedy decoding on it says visible gibberish, not just newlines."""
-    import torch
-
-    from core_training.modeling import load_causal_lm, load_tokenizer
-
-    model, path = load_causal_lm(tiny_base), tmp_path_factory.mktemp("chatty-base")
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for param in model.parameters():
-            if param.dim() > 1:
-                param.normal_(0.0, 0.3)
-    model.save_pretrained(path)
-    load_tokenizer(tiny_base).save_pretrained(path)
-    return path
-
-
 def fake_run(runs: Path, checkpoint: Path, stages=("sft",), name="20260101-000000") -> Path:
     """A run directory as `vkit run` leaves it: report.json plus one checkpoint per policy stage."""
     run = runs / "gaokao" / name

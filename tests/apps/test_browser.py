@@ -44,28 +44,11 @@ VKIT = ("import sys; from apps import cli; import core_training.cli as core; "
         "core._command_plugins = lambda: [cli.register]; sys.exit(core.main())")
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
     pytest.mark.timeout(180),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install playwright)")
-
-
-@pytest.fixture(scope="module")
-def chatty_base(tiny_base, tmp_path_factory):
-    """``tiny_base`` re-drawn with wider weights: greedy decoding on it says visible gibberish, not just newlines."""
-    import torch
-
-    from core_training.modeling import load_causal_lm, load_tokenizer
-
-    model, path = load_causal_lm(tiny_base), tmp_path_factory.mktemp("chatty-base")
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for param in model.parameters():
-            if param.dim() > 1:
-                param.normal_(0.0, 0.3)
-    model.save_pretrained(path)
-    load_tokenizer(tiny_base).save_pretrained(path)
-    return path
 
 
 def free_port() -> int:

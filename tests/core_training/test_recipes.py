@@ -14,7 +14,7 @@ from core_training.modeling import is_router_parameter, load_causal_lm
 from core_training.recipes import recipe
 from core_training.stage import StageContext
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]  # each test trains a few steps
 
 
 def _ctx(stage, toy, base, tmp_path, **kw):
