@@ -39,6 +39,7 @@ from core_training.authoring import gold_examples, shuffled_perturbations, user_
 from core_training.contract import DataError
 from verticals.auto.experts import EXPERT_STYLES, write_gold_answer
 from verticals.auto.kg import auto_index
+from verticals.auto.paraphrase import load_paraphrase_set  # noqa: F401 (a loader: dataset_loaders picks it up)
 from verticals.auto.perturb import BREAKS, HARD_PERTURBATIONS, PERTURBATIONS
 from verticals.auto.query import QueryError
 from verticals.auto.questions import compare_question, intent_matches, recommend_question, spec_question

@@ -124,3 +124,39 @@ def test_scope_rule_cases():
     for answer, example, passes in cases:
         assert stays_on_asked_cars(answer, example).passed is passes, answer
     assert next(r for r in RULES if r.name == "stays_on_asked_cars").held_out
+
+
+def test_paraphrase_set_is_about_the_held_out_series():
+    from verticals.auto.kg import auto_index
+    from verticals.auto.paraphrase import load_paraphrase_set
+    from verticals.auto.retriever import build_truth
+
+    index, examples = auto_index(), load_paraphrase_set()
+    assert len(examples) >= 30
+    assert len({ex["id"] for ex in examples}) == len(examples)
+    assert {ex["truth"]["type"] for ex in examples} == {"spec", "compare", "recommend"}
+    for ex in examples:
+        truth = ex["truth"]
+        assert {k: v for k, v in truth.items() if k != "expert"} == build_truth(ex["messages"][0]["content"])
+        if truth["type"] == "recommend":
+            picks = [c for c in truth["candidates"] if c["id"] in truth["recommend"]]
+            assert any(index.is_held_out(c["trim"]) for c in picks), ex["id"]
+        else:
+            assert all(index.is_held_out(c["trim"]) for c in truth["candidates"]), ex["id"]
+
+
+def test_paraphrase_gold_answers_pass_every_rule():
+    from verticals.auto.paraphrase import load_paraphrase_set
+    from verticals.auto.rules import RULES
+
+    for ex in load_paraphrase_set():
+        failed = [r.name for r in RULES if not r.fn(ex["answer"], ex).passed]
+        assert not failed, (ex["id"], failed)
+
+
+def test_paraphrase_questions_are_unseen_in_training():
+    from verticals.auto.data import load_chains
+    from verticals.auto.paraphrase import load_paraphrase_set
+
+    trained = {ex["messages"][0]["content"] for ex in load_chains()}
+    assert not trained & {ex["messages"][0]["content"] for ex in load_paraphrase_set()}
