@@ -34,9 +34,9 @@ def _run(args) -> int:
             overrides.append(f"{key}={flag}")
     cfg = resolve_run_config(dict(vertical.config_overrides), args.config, overrides, args.preset)
     preferences = check_run_inputs(cfg, args)  # everything is checked before anything is written
+    vertical.load_graph()  # an imported graph ($VKIT_<V>_GRAPH) that cannot be read fails before writing too
     report = run_pipeline(cfg, vertical, preferences=preferences)
     print(f"\n{stage_table(report)}\n")
-    vertical.load_graph()  # an imported graph ($VKIT_<V>_GRAPH) that cannot be read fails before writing too
     print(f"report: {report['run_dir']}/report.md")
     return 0
 
