@@ -16,9 +16,15 @@ from typing import Any, Sequence
 from core_training.config import config_hash
 from core_training.contract import Vertical
 
-DATASETS = ("graph", "cpt_corpus", "chains", "rl_prompts", "preferences", "eval_set")
+DATASETS = ("graph", "cpt_corpus", "chains", "rl_prompts", "preferences", "dev_set", "eval_set")
 LOADERS = {"cpt_corpus": "load_cpt_corpus", "chains": "load_chains", "rl_prompts": "load_rl_prompts",
-           "preferences": "load_preferences", "eval_set": "load_eval_set"}
+           "preferences": "load_preferences", "dev_set": "load_dev_set", "eval_set": "load_eval_set"}
+SPLIT_NAMES = {"dev_set": "dev", "eval_set": "test"}  # the split a card's rows form (else train)
+
+
+def datasets_of(vertical: Vertical) -> tuple[str, ...]:
+    """The datasets the vertical has a card for: every one of ``DATASETS`` but a ``dev_set`` it lacks."""
+    return tuple(name for name in DATASETS if name != "dev_set" or getattr(vertical, "load_dev_set", None))
 
 
 def schema_of(rows: Sequence[Any]) -> dict[str, str]:
@@ -38,7 +44,7 @@ def dataset_rows(vertical: Vertical, name: str) -> tuple[list, dict[str, int]]:
     if isinstance(data, dict):
         rows = [{"split": split, "text": t} for split, texts in data.items() for t in texts]
         return rows, {split: len(texts) for split, texts in data.items()}
-    return list(data), {"train" if name != "eval_set" else "test": len(data)}
+    return list(data), {SPLIT_NAMES.get(name, "train"): len(data)}
 
 
 def _fingerprint(rows: list) -> str:
@@ -97,7 +103,7 @@ def write_cards(vertical: Vertical, root: Path) -> list[Path]:
     from core_training.io import atomic_write_text
 
     paths = []
-    for name in DATASETS:
+    for name in datasets_of(vertical):
         rows, splits = dataset_rows(vertical, name)
         path = card_path(root, vertical, name)
         atomic_write_text(path, render_card(vertical, name, rows, splits))
@@ -108,7 +114,7 @@ def write_cards(vertical: Vertical, root: Path) -> list[Path]:
 def stale_cards(vertical: Vertical, root: Path) -> list[str]:
     """Datasets whose card is missing or whose recorded fingerprint differs from the data's."""
     stale = []
-    for name in DATASETS:
+    for name in datasets_of(vertical):
         path = card_path(root, vertical, name)
         rows, _ = dataset_rows(vertical, name)
         if not path.is_file() or f"fingerprint: {_fingerprint(rows)}" not in path.read_text(encoding="utf-8"):

@@ -55,17 +55,23 @@ VERTICAL = Vertical(
     dataset_notes={
         "provenance": (
             "Generated, not collected: `knowledge_graphs/auto.py` builds an internally consistent car catalogue "
-            "from seed 0 (15 invented brands, 40 series, 153 trims of 2023-2025款; price follows class, brand tier, "
+            "from seed 0 (17 invented brands, 46 series, 195 trims of 2023-2025款; price follows class, brand tier, "
             "energy and trim level, 0-100 follows power-to-weight, 马力 = round(kW x 1.36)). Questions come from "
             "`verticals/auto/questions.py` and are kept only when the retriever reads them back as written; truth "
             "comes from that same retriever; gold answers are written by four simulated advisors (all pass every "
             "rule, they differ in directness, clarity and use-case relevance); preference pairs are ordered by a "
             "simulated panel (`core_training.judge.make_panel`)."),
         "splits": (
-            "Held out by series: 8 of 40 series (凌云, 澄空, 立夏, 长庚, 松涛, 浪花, 黑曜, 晨曦) appear only in the eval set "
-            "and the CPT eval split. Training questions name only other trims, and a training recommendation is kept "
-            "only if none of its retrieved candidates is held out; eval spec/compare questions name only held-out "
-            "trims, and every eval recommendation recommends at least one (tests/verticals/auto/test_auto_data.py)."),
+            "Held out by series, in two splits. dev (`load_dev_set`, for choosing settings; the eval set the shipped "
+            "settings were chosen on, unchanged): 8 of the first 40 series (凌云, 澄空, 立夏, 长庚, 松涛, 浪花, 黑曜, "
+            "晨曦), also the CPT eval split. test (`load_eval_set`, never used to choose anything): 6 series of two "
+            "超豪华 brands (瀚宸 鎏金/翡翠/青铜, 曦穹 琉璃/珊瑚/琥珀), generated after everything else from a random "
+            "stream of their own, in no corpus; every test trim costs over 75万, so no training or dev "
+            "recommendation (budgets up to 60万) lists one, and test recommendations have budgets of 175-240万. "
+            "Training questions name only training trims, and a training recommendation is kept only if none of "
+            "its candidates is held out; dev/test spec and compare questions name only their split's trims, every "
+            "dev/test recommendation recommends at least one, and no test example lists a trim of another split "
+            "(tests/verticals/auto/test_auto_splits.py, with the unchanged training digests)."),
         "limitations": (
             "Synthetic: brands, trims and numbers are invented. The retriever gives comparison winners and "
             "符合/超预算/不符能源 tags, fitting trims listed first (a design choice for a ~4M-parameter model); real advice also weighs "

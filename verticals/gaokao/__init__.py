@@ -49,16 +49,20 @@ VERTICAL = Vertical(
     dataset_notes={
         "provenance": (
             "Generated, not collected: `knowledge_graphs/gaokao.py` builds a realistic, internally consistent "
-            "graph from seed 0 (4 provinces, 82 invented universities, 179 专业组, 一分一段 tables 2021-2025, "
+            "graph from seed 0 (5 provinces, 108 invented universities, 245 专业组, 一分一段 tables 2021-2025, "
             "admission records whose ranks follow the score tables, with 大小年 swings). Chains, RL prompts, eval "
             "items and preference pairs come from `verticals/gaokao/data.py`: student profiles drawn from a seeded "
             "generator, candidates from the same retriever the app uses, gold answers written by four simulated "
             "experts (all pass every rule), preference pairs ordered by a simulated expert panel "
             "(`core_training.judge.make_panel`)."),
         "splits": (
-            "Held out by student profile AND university: eval students all sit the exam in 湖北, where only the 26 "
-            "eval-pool universities recruit; training data never mentions 湖北 or an eval-pool university "
-            "(tests/verticals/gaokao/test_gaokao_data.py checks this)."),
+            "Held out by student profile, province AND university, in two splits. dev (`load_dev_set`, for choosing "
+            "settings; the eval set the shipped settings were chosen on, unchanged): students of 湖北, where only the "
+            "26 eval-pool universities recruit. test (`load_eval_set`, never used to choose anything): students of "
+            "安徽, where only the 26 test-pool universities recruit, generated from a random stream of their own "
+            "after everything else, so the training data stayed byte-identical. Training data never mentions 湖北, "
+            "安徽 or a held-out university, and dev and test share none "
+            "(tests/verticals/gaokao/test_gaokao_splits.py checks this and the unchanged digests)."),
         "limitations": (
             "Synthetic: universities, ranks and plans are invented. Real 志愿 advice also weighs city, cost, "
             "career and family factors that this data does not model; 冲/稳/保 thresholds (-5%, +10%) are one "

@@ -39,18 +39,21 @@ CONFIG_OVERRIDES["rm"]["max_steps"] = 24
 DATASET_NOTES = {
     "provenance": (
         "Generated, not collected: `knowledge_graphs/realestate.py` builds a consistent graph from seed 0 "
-        "(杭州 and 苏州, 6 districts, 12 板块, 30 invented 小区, 150 listings priced at area × 小区 average ± 6%, "
-        "16 schools with 重点/普通, exam rank and 素质 offerings, each opening a 校区 per further 小区 it covers (60 campuses, "
-        "so the 杭州 answers cite 20 小学 codes, not 8), 学区 coverage, 12 metro stations with walking "
+        "(杭州, 苏州 and 南京, 8 districts, 16 板块, 40 invented 小区, 200 listings priced at area × 小区 average ± 6%, "
+        "22 schools with 重点/普通, exam rank and 素质 offerings, each opening a 校区 per further 小区 it covers (80 campuses, "
+        "so the 杭州 answers cite 20 小学 codes, not 8), 学区 coverage, 16 metro stations with walking "
         "times). Dialogs come from `verticals/realestate/dialogs.py`: buyer families built around a listing, "
         "their needs said over one to three turns; facts from the same retriever the app uses; gold turns by "
         "four simulated brokers (all pass every rule); preference pairs ordered by the simulated panel "
         "(`core_training.judge.make_panel`)."),
     "splits": (
         "Multi-turn: an example is one assistant turn with the dialog before it. Held out by city, hence by "
-        "小区, listing, school, station and family profile: eval families all buy in 苏州 (the eval-pool city), "
-        "every other split in 杭州, and the retriever lists only the buyer's city "
-        "(tests/verticals/realestate/test_realestate_data.py checks this)."),
+        "小区, listing, school, station and family profile, in two splits: dev (`load_dev_set`, for choosing "
+        "settings; the eval set the shipped settings were chosen on, unchanged) families all buy in 苏州, test "
+        "(`load_eval_set`, never used to choose anything) families in 南京, generated after everything else from "
+        "a random stream of their own, so the training data stayed byte-identical; every training split is in "
+        "杭州, and the retriever lists only the buyer's city "
+        "(tests/verticals/realestate/test_realestate_splits.py checks this and the unchanged digests)."),
     "intended_use": "Post-training and evaluating the realestate broker with vkit; demonstrations. Never real advice.",
     "limitations": (
         "Synthetic: 小区, schools, prices and walking times are invented. Real buyers also weigh floor, age, "

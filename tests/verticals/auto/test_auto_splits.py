@@ -1,9 +1,12 @@
 """The auto dev and test splits: entity-disjoint from training and from each other; dev is the eval set the
 shipped settings were chosen on, unchanged; adding the test split changed no training data.
 
-The digests were recorded (``core_training.config.config_hash``) from the datasets and the graph as they
-were before the test split existed. A change to training data, the dev set or the graph's train/eval part
-fails here: if it is meant, record the new digests in the same commit and say why.
+Two checks that adding the test split changed nothing else: the datasets built from the graph with the
+test pool removed equal those built from the whole graph (training sets, CPT corpus and known-bad exactly;
+the reduced graph's eval set is the dev set); and digests recorded before the test split existed (with
+``core_training.config.config_hash``): each split's questions (ids and messages, so gold answer and truth
+formats may evolve), the CPT corpus, and the graph's train/eval part. A change to those fails here: if it
+is meant, record the new digest in the same commit and say why.
 """
 
 from __future__ import annotations
@@ -17,14 +20,13 @@ from verticals.auto import VERTICAL, data
 from verticals.auto.data import SIZES
 from verticals.auto.kg import auto_graph, auto_index
 
-DIGESTS = {  # dataset -> config_hash before the test split was added
-    "load_chains": "c57729c1aca5648a0494227b66123efc579f4ee4073b9c6a31a06edc21841ce1",
-    "load_rl_prompts": "e7f407324cd1dce81db559fc2466f5b1f43547903f5214905249e45a3fc906e0",
-    "load_preferences": "5861e2f8dde081d3da740ac991f79ec59c150d651bd7abf2ee7215431363aa7e",
-    "load_dev_set": "a441fe8c2cdf6774c3ffceef489cc378ff96030e92f84ac4d55b9d16ca37c4c4",  # was load_eval_set
-    "known_bad": "6982cb6ee1e40d13eb6aec3a737eb6f67165516808fd550c309bf5dc7282bbe5",
-    "load_cpt_corpus": "c7a98e0e1b78d5b7075582a5f0f26e1ed398fe2f535aa87db6888a88784f09a6",
+QUESTION_DIGESTS = {  # dataset -> question_digest before the test split was added
+    "load_chains": "92238557b0be54fb0e244cee63e16ea9afee04462b35ade5bd1a9bf14a258b5c",
+    "load_rl_prompts": "ce813bef14b7fa14ed7237686127b496590bbca87320f7836f8e467067b8ef75",
+    "load_preferences": "61b3bab8e62064bc8e176d891cfee54d0aade0fc22b2b31a8253567b336270db",
+    "load_dev_set": "53cc2ee6c7536682d341d74a21a6df06c12667d7ea2ebe4e8ba0ef19f6b1856b",  # was load_eval_set
 }
+CPT_DIGEST = "c7a98e0e1b78d5b7075582a5f0f26e1ed398fe2f535aa87db6888a88784f09a6"
 OLD_GRAPH = (223, "0547fc1e5b8bdbe677008db4888a5971313d6b5312cf2654fb57adb7caf4acb4")  # nodes, digest
 
 
@@ -42,9 +44,32 @@ def entities(examples) -> dict[str, set]:
     return {"trim": {c["trim"] for c in candidates}, "series": {c["series"] for c in candidates}}
 
 
-@pytest.mark.parametrize("loader", sorted(DIGESTS))
-def test_training_data_and_dev_set_are_unchanged(loader):
-    assert config_hash(getattr(VERTICAL, loader)()) == DIGESTS[loader]
+def without_test_pool(g):
+    """A copy of the graph without the test series, their trims and the brands that have only those."""
+    series = set(auto_index().test)
+    brands = {d["brand"] for n, d in g.nodes(data=True) if n in series}
+    brands -= {d["brand"] for n, d in g.nodes(data=True) if d["kind"] == "series" and n not in series}
+    drop = [n for n, d in g.nodes(data=True) if n in series or n in brands or d.get("series") in series]
+    reduced = g.copy()
+    reduced.remove_nodes_from(drop)
+    return reduced
+
+
+@pytest.mark.parametrize("loader", sorted(QUESTION_DIGESTS))
+def test_training_and_dev_questions_are_unchanged(loader, split_check):
+    assert split_check.question_digest(getattr(VERTICAL, loader)()) == QUESTION_DIGESTS[loader]
+
+
+def test_cpt_corpus_is_unchanged():
+    assert config_hash(VERTICAL.load_cpt_corpus()) == CPT_DIGEST
+
+
+def test_removing_the_test_pool_changes_no_other_dataset(split_check):
+    whole = split_check.datasets_on("auto")
+    reduced = split_check.datasets_on("auto", without_test_pool(auto_graph()))
+    same = ("load_chains", "load_rl_prompts", "load_preferences", "known_bad", "load_cpt_corpus")
+    assert {k: reduced[k] for k in same} == {k: whole[k] for k in same}
+    assert reduced["load_eval_set"] == whole["load_dev_set"]  # without a test pool the dev split is the test split
 
 
 def test_the_graph_gained_only_the_test_brands():

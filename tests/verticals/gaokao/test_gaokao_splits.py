@@ -1,9 +1,12 @@
 """The gaokao dev and test splits: entity-disjoint from training and from each other; dev is the eval set
 the shipped settings were chosen on, unchanged; adding the test split changed no training data.
 
-The digests were recorded (``core_training.config.config_hash``) from the datasets and the graph as they
-were before the test split existed. A change to training data, the dev set or the graph's train/eval part
-fails here: if it is meant, record the new digests in the same commit and say why.
+Two checks that adding the test split changed nothing else: the datasets built from the graph with the
+test pool removed equal those built from the whole graph (training sets, CPT corpus and known-bad exactly;
+the reduced graph's eval set is the dev set); and digests recorded before the test split existed (with
+``core_training.config.config_hash``): each split's questions (ids and messages, so gold answer and truth
+formats may evolve), the CPT corpus, and the graph's train/eval part. A change to those fails here: if it
+is meant, record the new digest in the same commit and say why.
 """
 
 from __future__ import annotations
@@ -15,14 +18,13 @@ from verticals.gaokao import VERTICAL, data
 from verticals.gaokao.kg import gaokao_graph, gaokao_index
 from verticals.gaokao.rules import RULES
 
-DIGESTS = {  # dataset -> config_hash before the test split was added
-    "load_chains": "0df0be183c58fa4e18b49200b883edfe7b882d790bf3c0e664da587b77079758",
-    "load_rl_prompts": "7c80edff5dc9dd3990ab94742f58a7c8458038b883fa5d2a32e6abe4a80f634e",
-    "load_preferences": "43b6ddc2bcf0b9183bbd2e39a89c59e39ff341516a270ed5123342276d5e3163",
-    "load_dev_set": "6c79f33d1a6f20495c15d5142d1ddf2c3e0d73c2fcf938e85aa4df5fc391c6e6",  # was load_eval_set
-    "known_bad": "35f5497ba5cebdc76ade1c0f73bcf89fb3699d2c637df2a66ec8b68801a2eae1",
-    "load_cpt_corpus": "32878a3902cb136d480b7c361c1838441c88f8d396df7360bd6f0e1e6acbf5a4",
+QUESTION_DIGESTS = {  # dataset -> question_digest before the test split was added
+    "load_chains": "464dc0b09fb2de1e02a3c3c387795954931f1d028a6bbf052343714aadc4554f",
+    "load_rl_prompts": "26cad09babcc73a224ff0611c64c2c47aeafa9b411d44645fafdb611cf7a8853",
+    "load_preferences": "ed23802340faef1cb8fbe2a0302a11ef99b343c17c56a0a9f6aad04a2b92460a",
+    "load_dev_set": "cbdf9bfcbe3e92d4c9144e0a366a242b10ba922fe1660c0790badc275a8627f3",  # was load_eval_set
 }
+CPT_DIGEST = "32878a3902cb136d480b7c361c1838441c88f8d396df7360bd6f0e1e6acbf5a4"
 OLD_GRAPH = (395, "4ac153b77d6aa27ba9cad1d7942594311b08ecfce34b36652f0f8717b52a7e01")  # nodes, digest
 
 
@@ -40,9 +42,34 @@ def entities(examples) -> dict[str, set]:
             "university": {c["university"] for e in examples for c in e["truth"]["candidates"]}}
 
 
-@pytest.mark.parametrize("loader", sorted(DIGESTS))
-def test_training_data_and_dev_set_are_unchanged(loader):
-    assert config_hash(getattr(VERTICAL, loader)()) == DIGESTS[loader]
+def without_test_pool(g):
+    """A copy of the graph without the test pool: its provinces, their tables and lines, its universities
+    and their 专业组 (and so their admissions)."""
+    provinces = {d["name"] for _, d in g.nodes(data=True) if d["kind"] == "province" and d["pool"] == "test"}
+    universities = {n for n, d in g.nodes(data=True) if d["kind"] == "university" and d["pool"] == "test"}
+    drop = [n for n, d in g.nodes(data=True)
+            if n in universities or d.get("university") in universities or d.get("province") in provinces
+            or (d["kind"] == "province" and d["name"] in provinces)]
+    reduced = g.copy()
+    reduced.remove_nodes_from(drop)
+    return reduced
+
+
+@pytest.mark.parametrize("loader", sorted(QUESTION_DIGESTS))
+def test_training_and_dev_questions_are_unchanged(loader, split_check):
+    assert split_check.question_digest(getattr(VERTICAL, loader)()) == QUESTION_DIGESTS[loader]
+
+
+def test_cpt_corpus_is_unchanged():
+    assert config_hash(VERTICAL.load_cpt_corpus()) == CPT_DIGEST
+
+
+def test_removing_the_test_pool_changes_no_other_dataset(split_check):
+    whole = split_check.datasets_on("gaokao")
+    reduced = split_check.datasets_on("gaokao", without_test_pool(gaokao_graph()))
+    same = ("load_chains", "load_rl_prompts", "load_preferences", "known_bad", "load_cpt_corpus")
+    assert {k: reduced[k] for k in same} == {k: whole[k] for k in same}
+    assert reduced["load_eval_set"] == whole["load_dev_set"]  # without a test pool the dev split is the test split
 
 
 def test_the_graph_gained_only_the_test_pool():

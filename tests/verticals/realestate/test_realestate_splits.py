@@ -1,9 +1,12 @@
 """The realestate dev and test splits: entity-disjoint from training and from each other; dev is the eval
 set the shipped settings were chosen on, unchanged; adding the test split changed no training data.
 
-The digests were recorded (``core_training.config.config_hash``) from the datasets and the graph as they
-were before the test split existed. A change to training data, the dev set or the graph's train/eval part
-fails here: if it is meant, record the new digests in the same commit and say why.
+Two checks that adding the test split changed nothing else: the datasets built from the graph with the
+test pool removed equal those built from the whole graph (training sets, CPT corpus and known-bad exactly;
+the reduced graph's eval set is the dev set); and digests recorded before the test split existed (with
+``core_training.config.config_hash``): each split's questions (ids and messages, so gold answer and truth
+formats may evolve), the CPT corpus, and the graph's train/eval part. A change to those fails here: if it
+is meant, record the new digest in the same commit and say why.
 """
 
 from __future__ import annotations
@@ -15,14 +18,13 @@ from core_training.rewards import all_passed, check
 from verticals.realestate import VERTICAL, data
 from verticals.realestate.kg import realestate_graph, realestate_index
 
-DIGESTS = {  # dataset -> config_hash before the test split was added
-    "load_chains": "bea95a1877bdfd81ebdc0c9ac73fce0999a27c34ccf9dc921980f7c94f396583",
-    "load_rl_prompts": "c92b617f887139669ee481c3f4fbb3fd7951f561bcfb77de1c13ca641a04452d",
-    "load_preferences": "27426a0a46b71808ca81dba64f5d7bf4812809ce2e3c95e5812cfb7d31f47e9f",
-    "load_dev_set": "6c2084571b36645ad2edc8b82e8598b38056bc8005693f17f484fbe8dcc382cb",  # was load_eval_set
-    "known_bad": "1f877518d711fa57fa97d6823dd7e7daea6b8319244662798c54655ac9347eaa",
-    "load_cpt_corpus": "873c8c5433b51ea90eda14c43305edf4f20ebe93ba2ae69b4d3197d2565fb4a5",
+QUESTION_DIGESTS = {  # dataset -> question_digest before the test split was added
+    "load_chains": "4781e2252827009497b564c33ac967c80d52f32480f04ceaea176786f44ff5c3",
+    "load_rl_prompts": "1ad8e3bb15ee09f8b34ee34343ffe9ffcf6f09fe54bebeacff628c5353b225ab",
+    "load_preferences": "ac1a36aee2e1e7e8c4e61f9c3f6bf9c37fb22864356e54760250a0daba3e935a",
+    "load_dev_set": "041e5d03147ae04feeb876eb8e29b35fe46e128132aa271630c8ce12d0bcd96f",  # was load_eval_set
 }
+CPT_DIGEST = "873c8c5433b51ea90eda14c43305edf4f20ebe93ba2ae69b4d3197d2565fb4a5"
 OLD_GRAPH = (272, "4e52781b5ba49bbb841f45742697e13a9672978aa94770abeb09d2ade0e94dd9")  # nodes, digest
 
 
@@ -42,9 +44,32 @@ def entities(examples) -> dict[str, set]:
             "station": {c["station"] for c in candidates if c.get("station")}}
 
 
-@pytest.mark.parametrize("loader", sorted(DIGESTS))
-def test_training_data_and_dev_set_are_unchanged(loader):
-    assert config_hash(getattr(VERTICAL, loader)()) == DIGESTS[loader]
+def without_test_pool(g):
+    """A copy of the graph without the test cities and everything in them (listings through their 小区)."""
+    cities = {d["name"] for _, d in g.nodes(data=True) if d["kind"] == "city" and d["pool"] == "test"}
+    xiaoqu = {d["code"] for _, d in g.nodes(data=True) if d["kind"] == "xiaoqu" and d["city"] in cities}
+    drop = [n for n, d in g.nodes(data=True)
+            if d.get("city") in cities or d.get("xiaoqu") in xiaoqu or (d["kind"] == "city" and d["name"] in cities)]
+    reduced = g.copy()
+    reduced.remove_nodes_from(drop)
+    return reduced
+
+
+@pytest.mark.parametrize("loader", sorted(QUESTION_DIGESTS))
+def test_training_and_dev_questions_are_unchanged(loader, split_check):
+    assert split_check.question_digest(getattr(VERTICAL, loader)()) == QUESTION_DIGESTS[loader]
+
+
+def test_cpt_corpus_is_unchanged():
+    assert config_hash(VERTICAL.load_cpt_corpus()) == CPT_DIGEST
+
+
+def test_removing_the_test_pool_changes_no_other_dataset(split_check):
+    whole = split_check.datasets_on("realestate")
+    reduced = split_check.datasets_on("realestate", without_test_pool(realestate_graph()))
+    same = ("load_chains", "load_rl_prompts", "load_preferences", "known_bad", "load_cpt_corpus")
+    assert {k: reduced[k] for k in same} == {k: whole[k] for k in same}
+    assert reduced["load_eval_set"] == whole["load_dev_set"]  # without a test pool the dev split is the test split
 
 
 def test_the_graph_gained_only_the_test_city():
