@@ -73,7 +73,11 @@ def series_keys(series: dict) -> dict[str, str]:
 
 def match_spans(t: str, keys: dict[str, str], taken: list[bool]) -> list[tuple[int, int, str]]:
     """(start, end, series id) of keys found in normalised text ``t`` where nothing is ``taken`` yet:
-    exact keys first (longest first), then one-typo windows of keys of 4+ characters. Marks ``taken``."""
+    exact keys first (longest first), then one-typo windows of keys of 4+ characters. Marks ``taken``.
+
+    A typo window starts with its key's first character, so only the keys starting with ``t[i]`` are
+    tried at position ``i`` (a graph of a thousand series stays fast).
+    """
     from rapidfuzz.distance import Levenshtein
 
     spans = []
@@ -82,18 +86,29 @@ def match_spans(t: str, keys: dict[str, str], taken: list[bool]) -> list[tuple[i
         spans.append((start, end, sid))
         taken[start:end] = [True] * (end - start)
 
-    for key in sorted(keys, key=len, reverse=True):
+    for key in sorted((k for k in keys if k in t), key=len, reverse=True):
         for match in re.finditer(re.escape(key), t):
             if not any(taken[match.start():match.end()]):
                 claim(match.start(), match.end(), keys[key])
-    for key in sorted((k for k in keys if len(k) >= TYPO_MIN_LENGTH), key=len, reverse=True):
-        for size in (len(key), len(key) - 1, len(key) + 1):
-            for start in range(len(t) - size + 1):
+    by_first = _typo_keys(tuple(keys))
+    for start, char in enumerate(t):
+        for key in by_first.get(char, ()):
+            for size in (len(key), len(key) - 1, len(key) + 1):
                 window = t[start:start + size]
-                if not any(taken[start:start + size]) and window[0] == key[0] \
+                if len(window) == size and not any(taken[start:start + size]) \
                         and Levenshtein.distance(window, key, score_cutoff=1) <= 1:
                     claim(start, start + size, keys[key])
+                    break
     return sorted(spans)
+
+
+@lru_cache(maxsize=8)
+def _typo_keys(keys: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Keys of 4+ characters by their first character, longest first."""
+    by_first: dict[str, list[str]] = {}
+    for key in sorted((k for k in keys if len(k) >= TYPO_MIN_LENGTH), key=len, reverse=True):
+        by_first.setdefault(key[0], []).append(key)
+    return {char: tuple(group) for char, group in by_first.items()}
 
 
 def uncovered_models(t: str, series: dict) -> list[str]:
