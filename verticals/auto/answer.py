@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from core_training.authoring import Sections, compact_json, is_number, json_after
+from core_training.authoring import ParseCache, Sections, compact_json, is_number, json_after
 from verticals.auto.vocab import normalize
 
 FORMAT = Sections(("参数", "结论"))
@@ -52,6 +52,10 @@ def parse_answer(text: str) -> dict:
     obj = json_after(text, "参数", AnswerError)
     validate_answer(obj)
     return obj
+
+
+# The rules' parse: once per answer, shared by every rule (see ParseCache), so rules only read it.
+cached_answer = ParseCache(parse_answer, AnswerError)
 
 
 def validate_answer(obj: object) -> None:

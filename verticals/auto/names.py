@@ -117,8 +117,26 @@ def uncovered_models(t: str, series: dict) -> list[str]:
     >>> uncovered_models("轩逸和卡罗拉哪个更省油", {"s1": {"name": "轩逸", "brand_name": "日产"}})
     ['卡罗拉']
     """
-    known = {normalize(s["name"]) for s in series.values()}
-    known |= {n for s in series.values() for n in core_names(s["name"], s["brand_name"])}
-    found = {model: display for model, (display, aliases) in alias_table().items()
-             if model not in known and any(word in t for word in (model, *aliases))}
+    unknown, any_word = _unknown_models(series)
+    if not any_word.search(t):  # most texts name no model of the alias file at all
+        return []
+    found = {model: display for model, display, words in unknown if any(word in t for word in words)}
     return [display for model, display in found.items() if not any(model != other and model in other for other in found)]
+
+
+_UNKNOWN: dict[str, tuple] = {}  # "models" -> (the series they were read from, _unknown_models of them)
+
+
+def _unknown_models(series: dict) -> tuple[list[tuple[str, str, tuple[str, ...]]], re.Pattern]:
+    """(model, name as written, words naming it) of each alias-file model no series is known by, and a
+    pattern matching any of their words (``never`` when there are none); computed once per series table."""
+    cached = _UNKNOWN.get("models")
+    if cached is None or cached[0] is not series:
+        known = {normalize(s["name"]) for s in series.values()}
+        known |= {n for s in series.values() for n in core_names(s["name"], s["brand_name"])}
+        unknown = [(model, display, (model, *aliases)) for model, (display, aliases) in alias_table().items()
+                   if model not in known]
+        words = sorted({word for _, _, ws in unknown for word in ws}, key=len, reverse=True)
+        any_word = re.compile("|".join(map(re.escape, words)) if words else r"(?!)")
+        cached = _UNKNOWN["models"] = (series, (unknown, any_word))
+    return cached[1]

@@ -18,8 +18,7 @@ import re
 
 from core_training.authoring import OK, ParseCache, verdict
 from core_training.contract import Example, Rule, RuleResult
-from verticals.auto.answer import (AnswerError, all_refs, parse_answer, prose_ids, resolve_in_graph, section_titles,
-                                   split_sections)
+from verticals.auto.answer import all_refs, cached_answer, prose_ids, resolve_in_graph, section_titles, split_sections
 from verticals.auto.citations import allowed_prose_numbers, prose_numbers, value_problem
 from verticals.auto.demo import (COMPARE_ANSWER, COMPARE_EXAMPLE, RECOMMEND_ANSWER,  # noqa: F401 (doctests)
                                  RECOMMEND_EXAMPLE)
@@ -30,7 +29,7 @@ NO_JSON = "no parsable 参数 JSON"
 MODEL_YEAR = re.compile(r"(?:20)?\d{2}款\s*(\S{0,6})")
 
 # Each answer is parsed once for all rules (see ParseCache); the parses are shared, so rules only read them.
-_ANSWER = ParseCache(parse_answer, AnswerError)
+_ANSWER = cached_answer
 _parsed = _ANSWER.value  # the validated 参数 JSON, or None
 _sections = ParseCache(split_sections).value
 _titles = ParseCache(section_titles).value

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from core_training.contract import Example, RuleResult
-from verticals.auto.answer import AnswerError, parse_answer
+from verticals.auto.answer import cached_answer
 from verticals.auto.vocab import normalize
 
 NOT_COVERED_WORDS = ("没有", "无法", "不能", "暂无", "未覆盖", "不在")
@@ -49,10 +49,7 @@ def stays_on_asked_cars(response: str, example: Example) -> RuleResult:
     from verticals.auto.names import uncovered_models
 
     truth = example["truth"]
-    try:
-        cited = parse_answer(response).get("车型", [])
-    except AnswerError:
-        cited = []
+    cited = (cached_answer.value(response) or {}).get("车型", [])
     if truth["type"] in ("spec", "compare"):
         outside = [i for i in cited if i not in truth["targets"]]
         if outside:
