@@ -57,16 +57,21 @@ def unknown_lines(graph) -> list[str]:
     return [f"{kind}.{name} unknown in {count} of {totals[kind]}" for (kind, name), count in ranked]
 
 
-def point_vertical_at(vertical: str, graph_dir: str | Path):
-    """The vertical object, reading ``graph_dir`` (its caches cleared, as a fresh run would start)."""
-    from core_training.registry import get_vertical
-
-    os.environ[GRAPH_ENV.format(vertical.upper())] = str(graph_dir)
+def clear_vertical_caches(vertical: str) -> None:
+    """Forget every cached graph, index and dataset of ``verticals.<vertical>`` in this process."""
     for name, module in list(sys.modules.items()):
         if name == f"verticals.{vertical}" or name.startswith(f"verticals.{vertical}."):
             for value in vars(module).values():
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
+
+
+def point_vertical_at(vertical: str, graph_dir: str | Path):
+    """The vertical object, reading ``graph_dir`` (``$VKIT_<V>_GRAPH`` set, caches cleared, as a fresh run)."""
+    from core_training.registry import get_vertical
+
+    os.environ[GRAPH_ENV.format(vertical.upper())] = str(graph_dir)
+    clear_vertical_caches(vertical)
     return get_vertical(vertical)
 
 

@@ -198,3 +198,22 @@ def test_kg_check_on_a_graph_that_trains(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert proc.stdout.splitlines()[-1] == f"READY: gaokao can train on {tmp_path}"
     assert "province: eval 1 (湖北)" in proc.stdout and "  sft " in proc.stdout
+
+
+def test_the_vertical_takes_the_listing_codes_import_and_validate_take(tmp_path, monkeypatch):
+    from knowledge_graphs.check import clear_vertical_caches, point_vertical_at
+    from knowledge_graphs.io import save_graph
+
+    graph, _ = import_tables("realestate", REALESTATE)
+    save_graph(graph, tmp_path / "graph.json")
+    monkeypatch.setenv("VKIT_REALESTATE_GRAPH", str(tmp_path))  # restored after the test
+    point_vertical_at("realestate", tmp_path)
+    from verticals.realestate.kg import realestate_index
+
+    try:
+        codes = list(realestate_index().listings)
+        assert len(codes) > 300 and all(len(code) == 12 for code in codes)  # 101087933454 and the like
+        assert codes == sorted(codes, key=int)
+    finally:
+        monkeypatch.undo()
+        clear_vertical_caches("realestate")  # later tests see the generated graph again
