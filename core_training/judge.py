@@ -87,10 +87,13 @@ class SimulatedAnnotator:
         return sum(w * float(rubric[d]) for d, w in self.weights.items()) / total
 
     def rule_failure(self, response: str, example: Example) -> float:
-        """The rule-weighted fraction of applicable rules failed (errors count as failures), in [0, 1]."""
-        weights = {rule.name: rule.weight for rule in self.vertical.rules}
+        """The rule-weighted fraction of applicable rules failed (errors count as failures), in [0, 1].
+
+        Only the reward rules count: a held-out rule (``Rule.held_out``) must not shape preference data either.
+        """
+        weights = {rule.name: rule.weight for rule in self.vertical.reward_rules}
         results = check(self.vertical, response, example)
-        applicable = {n: r for n, r in results.items() if applies(r)}
+        applicable = {n: r for n, r in results.items() if applies(r) and n in weights}
         total = sum(weights[n] for n in applicable)
         return sum(weights[n] for n, r in applicable.items() if not r.passed) / total if total else 0.0
 

@@ -16,6 +16,7 @@ from verticals.auto.rubric import RUBRIC_DIMENSIONS
 
 MODULES = [f"verticals.auto.{m}" for m in ("answer", "citations", "corpus", "data", "demo", "experts", "kg", "perturb",
                                             "query", "questions", "retriever", "rubric", "rules", "vocab")]
+MODULES += [f"verticals.auto.{m}" for m in ("names", "paraphrase", "scope")]
 MODULES += ["verticals.auto", "knowledge_graphs.auto"]
 
 
@@ -26,7 +27,8 @@ def test_registered_as_auto():
 def test_vertical_fields():
     assert isinstance(VERTICAL, Vertical) and VERTICAL.name == "auto"
     assert all(isinstance(rule, Rule) and rule.description and rule.fn.__doc__ for rule in VERTICAL.rules)
-    assert len({rule.name for rule in VERTICAL.rules}) == len(VERTICAL.rules) == 9
+    assert len({rule.name for rule in VERTICAL.rules}) == len(VERTICAL.rules) == 10
+    assert [rule.name for rule in VERTICAL.held_out_rules] == ["stays_on_asked_cars"]
     assert tuple(VERTICAL.rubric_dimensions) == RUBRIC_DIMENSIONS
     assert "【参数】" in VERTICAL.system_prompt and len(VERTICAL.system_prompt) < 60
     assert VERTICAL.rule("recommendation_within_budget").weight == 2.0

@@ -11,7 +11,8 @@ from core_training.contract import Rule, Vertical
 from verticals.gaokao import VERTICAL
 from verticals.gaokao.rubric import RUBRIC_DIMENSIONS
 
-MODULES = ["answer", "corpus", "data", "experts", "kg", "perturb", "profile", "retriever", "rubric", "rules", "vocab"]
+MODULES = ["answer", "corpus", "data", "experts", "kg", "paraphrase", "perturb", "profile", "retriever", "rubric", "rules",
+           "scope", "vocab"]
 
 
 def test_vertical_fields():

@@ -19,7 +19,7 @@ from verticals.realestate.rules import demo
 
 MODULES = ["verticals.realestate", *(f"verticals.realestate.{m}" for m in (
     "answer", "brokers", "corpus", "data", "dialogs", "kg", "mortgage", "needs", "perturb", "retriever", "rubric",
-    "rules")), "knowledge_graphs.realestate"]
+    "rules", "scope", "paraphrase")), "knowledge_graphs.realestate"]
 
 
 def test_vertical_fields():
