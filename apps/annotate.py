@@ -16,6 +16,7 @@ store; this file only draws it.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from datetime import timedelta
@@ -28,6 +29,7 @@ if __package__ in (None, ""):  # `streamlit run apps/annotate.py` puts apps/, no
 
 from apps.agreement import agreement_report  # noqa: E402
 from apps.export import export_corrections, export_preferences  # noqa: E402
+from apps.ratelimit import LoginLimiter  # noqa: E402
 from apps.store import DEFAULT_URL, Assignment, Store, User, pairs_from_run  # noqa: E402
 from apps.store_schema import ROLES  # noqa: E402
 
@@ -96,12 +98,34 @@ def login_form(store: Store, ttl: timedelta) -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in", key="login_submit")
     if submitted:
+        keys = (f"user:{username.strip().lower()}", f"client:{client_address()}")
+        limiter = login_limiter()
+        if (wait := limiter.wait(*keys)) > 0:  # refused before the password is even checked
+            st.error(f"Too many failed logins. Try again in {math.ceil(wait)} s.")
+            return
         user = store.authenticate(username.strip(), password)
         if user is None:
+            limiter.failed(*keys)
             st.error("Wrong username or password.")
             return
+        limiter.succeeded(keys[0])
         st.session_state["token"] = store.create_session(user.username, ttl)
         st.rerun()
+
+
+@st.cache_resource
+def login_limiter() -> LoginLimiter:
+    """One limiter for every session this server serves (the script itself reruns on each click)."""
+    return LoginLimiter()
+
+
+def client_address() -> str:
+    """The client's address as Streamlit sees it (a proxy's, behind one); "unknown" when not known."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - e.g. no request context
+        return "unknown"
+    return address if isinstance(address, str) and address else "unknown"
 
 
 def sidebar(store: Store, user: User) -> None:

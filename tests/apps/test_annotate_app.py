@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import types
 from datetime import datetime, timedelta, timezone
@@ -212,3 +213,18 @@ def test_admin_sees_agreement(store):
     admin.selectbox(key="agreement_vertical").set_value("toyland").run()
     assert admin.metric[0].value == "n/a"  # one shared item: kappa needs two
     assert admin.table[1].value["Krippendorff's alpha (interval)"].tolist() == ["1.000"]
+
+
+def test_five_failed_logins_for_a_user_then_a_growing_delay(store):
+    for _ in range(5):
+        assert "Wrong username or password." in texts(logged_in("ann1", "guess-password").error)
+    at = logged_in("ann1")  # the right password, too soon: refused without being checked
+    assert re.search(r"Too many failed logins\. Try again in (2\d|30) s\.", texts(at.error))  # 30 s after the 5th
+    assert "token" not in at.session_state
+
+
+def test_five_failed_logins_from_one_client_across_users_then_a_delay(store):
+    for name in ("nobody1", "nobody2", "nobody3", "ann2", "boss"):
+        logged_in(name, "guess-password")
+    at = logged_in("ann1")  # a user who never failed, from the same client
+    assert "Too many failed logins" in texts(at.error) and "token" not in at.session_state
