@@ -106,8 +106,15 @@ def read_metrics():
     return read
 
 
+TRAINING_FIXTURES = ("micro_run",)  # fixtures that train a model: a test using one is slow
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``gpu`` are skipped where no CUDA device is present; everything else runs on CPU."""
+    """Tests using a training fixture are marked ``slow``; tests marked ``gpu`` are skipped where no CUDA
+    device is present (everything else runs on CPU)."""
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in TRAINING_FIXTURES):
+            item.add_marker(pytest.mark.slow)
     gpu_tests = [item for item in items if item.get_closest_marker("gpu")]
     if not gpu_tests:
         return
