@@ -85,9 +85,23 @@ def first_problem(vertical_name: str, results: list[BuilderResult]) -> str | Non
 
 
 def builder_lines(results: list[BuilderResult]) -> list[str]:
-    """One printable line per builder: its count and time, or its error."""
-    return [f"  {r.name:11s} {r.count:6d} examples  ({r.seconds:.1f} s)" if r.ok
-            else f"  {r.name:11s} {'-':>6s}           {r.error}" for r in results]
+    """One printable line per builder: its count and time, or its error (a repeated one by reference).
+
+    >>> print("\\n".join(builder_lines([BuilderResult("sft", None, "no trims", 0.1),
+    ...                                 BuilderResult("rl", None, "no trims", 0.0), BuilderResult("cpt", 9, None, 0.2)])))
+      sft              -           no trims
+      rl               -           (as sft)
+      cpt              9 examples  (0.2 s)
+    """
+    lines, first_with = [], {}
+    for r in results:
+        if r.ok:
+            lines.append(f"  {r.name:11s} {r.count:6d} examples  ({r.seconds:.1f} s)")
+        else:
+            shown = f"(as {first_with[r.error]})" if r.error in first_with else r.error
+            first_with.setdefault(r.error, r.name)
+            lines.append(f"  {r.name:11s} {'-':>6s}           {shown}")
+    return lines
 
 
 def require_ready(vertical: Vertical) -> list[BuilderResult]:

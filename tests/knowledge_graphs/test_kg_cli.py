@@ -62,7 +62,8 @@ def test_missing_column_is_an_error_naming_column_and_file(tmp_path):
     assert not (tmp_path / "kg" / "graph.json").exists()
 
 
-@pytest.mark.parametrize("name", ["common", "gaokao", "auto", "realestate"])
+@pytest.mark.parametrize("name", ["importers.common", "importers.gaokao", "importers.auto", "importers.realestate",
+                                  "codes", "check"])
 def test_docstring_examples(name):
-    result = doctest.testmod(importlib.import_module(f"knowledge_graphs.importers.{name}"))
+    result = doctest.testmod(importlib.import_module(f"knowledge_graphs.{name}"))
     assert result.failed == 0 and result.attempted > 0
