@@ -21,6 +21,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import multiprocessing
+import os
+import pickle
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Mapping, Sequence
 
 from core_training.contract import Example, Rule, RuleResult, Vertical
@@ -256,3 +260,68 @@ def gate_on_rules(rewards_per_func, gated: int = 0, measured_only: int = 0):
     floor = torch.nan_to_num(learned, nan=float("inf")).min()
     out[failed, gated] = floor
     return out, failed
+
+
+# --------------------------------------------------------------------------- large batches
+
+POOL_MIN_BATCH = 2048  # smaller batches are scored in this process: handing them over costs more than it saves
+_POOLS: dict[int, ProcessPoolExecutor] = {}  # worker count -> the pool, made on first use and kept
+
+
+def machine_processes() -> int:
+    """How many cores this process may run on (``os.sched_getaffinity``; ``os.cpu_count`` where it is missing)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_batch(vertical: Vertical, responses: Sequence[str], examples: Sequence[Example],
+                processes: int | None = None, min_batch: int = POOL_MIN_BATCH) -> list[dict[str, RuleResult]]:
+    """``[check(vertical, r, ex) for r, ex in zip(responses, examples)]``, with large batches spread over processes.
+
+    A batch of ``min_batch`` answers or more is cut into one contiguous slice per worker of a process pool
+    (``processes`` workers, default :func:`machine_processes`; the pool is made once and kept); the results
+    come back in order and are the same as in one process. Each worker runs every rule on its answers, so
+    one parse per answer still serves all rules. A vertical that does not pickle (a rule written as a
+    lambda) is scored in this process.
+
+    >>> from core_training.contract import Rule, RuleResult, Vertical
+    >>> toy = Vertical("toy", "", "", [Rule("short", lambda r, ex: RuleResult.ok())], retrieve=str,
+    ...                rubric=None, rubric_dimensions=(), load_graph=None, load_cpt_corpus=None, load_chains=None,
+    ...                load_rl_prompts=None, load_preferences=None, load_eval_set=None)
+    >>> [r["short"].passed for r in check_batch(toy, ["a", "b"], [{}, {}], processes=2, min_batch=1)]
+    [True, True]
+    """
+    if len(responses) != len(examples):
+        raise ValueError(f"{len(responses)} responses but {len(examples)} examples")
+    processes = processes or machine_processes()
+    if processes < 2 or len(responses) < min_batch or not _pickles(vertical):
+        return [check(vertical, r, ex) for r, ex in zip(responses, examples)]
+    size = -(-len(responses) // processes)  # ceil: one slice per worker
+    slices = [(vertical, list(responses[i:i + size]), list(examples[i:i + size]))
+              for i in range(0, len(responses), size)]
+    return [result for part in _pool(processes).map(_check_slice, slices) for result in part]
+
+
+def _check_slice(args: tuple[Vertical, list[str], list[Example]]) -> list[dict[str, RuleResult]]:
+    vertical, responses, examples = args
+    return [check(vertical, r, ex) for r, ex in zip(responses, examples)]
+
+
+def _pickles(vertical: Vertical) -> bool:
+    try:
+        pickle.dumps(vertical)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _pool(processes: int) -> ProcessPoolExecutor:
+    """The kept pool of ``processes`` workers. Forked where the platform can: a worker then starts with the
+    parent's graphs and indexes already loaded instead of importing and building them again."""
+    if processes not in _POOLS:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        _POOLS[processes] = ProcessPoolExecutor(max_workers=processes, mp_context=context)
+    return _POOLS[processes]

@@ -34,3 +34,18 @@ def test_verdicts_identical_with_and_without_the_parse_cache(name):
     assert not mismatches, f"{len(mismatches)} of {len(pairs)} answers differ, first: {mismatches[0]}"
     failed = sum(not r[1] for verdicts in naive for r in verdicts)
     assert failed > len(samples["known_bad"])  # the set exercises the failure paths, not only the passes
+
+
+def test_check_batch_in_a_process_pool_matches_one_process():
+    from core_training import rewards
+    from core_training.rewards import check_batch
+
+    vertical, samples = get_vertical("gaokao"), answer_samples("gaokao", limit=40)
+    pairs = samples["gold"] + samples["perturbed"]
+    responses, examples = [r for r, _ in pairs], [ex for _, ex in pairs]
+    pooled = check_batch(vertical, responses, examples, processes=2, min_batch=1)
+    serial = check_batch(vertical, responses, examples, processes=1)
+    assert 2 in rewards._POOLS  # the pool did the scoring, not the in-process fallback
+    assert len(pooled) == len(pairs) > 100
+    assert pooled == serial
+    assert any(not r.passed for results in serial for r in results.values())
