@@ -133,6 +133,10 @@ def index_page() -> str:
             "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", nargs="?", help="run directory (or its report.json)")
@@ -147,9 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.index_only:
         if not args.run or not args.command:
             parser.error("RUN and --command are required (or --index-only)")
-        print(publish(Path(args.run), args).relative_to(ROOT))
+        print(_shown(publish(Path(args.run), args)))
     (RESULTS / "index.md").write_text(index_page(), encoding="utf-8")
-    print((RESULTS / "index.md").relative_to(ROOT))
+    print(_shown(RESULTS / "index.md"))
     return 0
 
 
