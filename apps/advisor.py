@@ -24,7 +24,6 @@ LangChain chat model in ``st.session_state["advisor_chat_model"]`` to answer ins
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -65,20 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --------------------------------------------------------------------------- verdicts (pure, tested directly)
 
 
-def truth_builder(vertical: Vertical) -> Callable[[str], dict] | None:
-    """The vertical's ``build_truth(user_text)``, looked up beside its retriever; None if it has none."""
-    name = getattr(vertical.retrieve, "__module__", None) or ""
-    try:
-        module = sys.modules.get(name) or importlib.import_module(name)
-    except (ImportError, ValueError):  # a retriever defined somewhere unimportable (e.g. a test)
-        return None
-    fn = getattr(module, "build_truth", None)
-    return fn if callable(fn) else None
-
-
 def live_truth(vertical: Vertical, messages: list[dict]) -> tuple[dict | None, str]:
     """``(truth, note)`` for a live dialog; truth is None (and note says why) when it can't be built."""
-    build = truth_builder(vertical)
+    build = vertical.build_truth
     if build is None:
         return None, f"{vertical.name} exposes no build_truth: rules that need the facts are n/a"
     try:

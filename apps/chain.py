@@ -21,7 +21,6 @@ The model is a local checkpoint (:class:`LocalChatModel`, streamed with transfor
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +36,11 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 from pydantic import ConfigDict, PrivateAttr
 
+from core_training import checkpoints
+from core_training.checkpoints import POLICY_PREFERENCE
 from core_training.contract import Vertical
 from core_training.data import prompt_messages, user_text
 
-# The stage a run's advisor answers with: the last policy stage in this order that the run finished.
-POLICY_PREFERENCE = ("rlhf", "dpo", "rlvr", "sft", "cpt")
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 _TYPES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -62,20 +61,10 @@ class ModelChoice:
     stage: str | None = None
 
 
-def _is_checkpoint(path: Path) -> bool:
-    return (path / "config.json").is_file()
-
-
 def run_policy(run_dir: Path) -> ModelChoice | None:
     """The last policy stage a run finished (rlhf, else dpo, rlvr, sft, cpt), per its ``report.json``."""
-    report_path = run_dir / "report.json"
-    if not report_path.is_file():
-        return None
-    stages = {row["stage"] for row in json.loads(report_path.read_text(encoding="utf-8")).get("stages", [])}
-    for stage in POLICY_PREFERENCE:
-        if stage in stages and _is_checkpoint(run_dir / stage):
-            return ModelChoice(run_dir / stage, str(run_dir / stage), stage)
-    return None
+    found = checkpoints.run_policy(run_dir)
+    return ModelChoice(found[0], str(found[0]), found[1]) if found else None
 
 
 def resolve_model(vertical: str, model: str | None = None, runs_root: str | Path = "runs") -> ModelChoice:
@@ -86,12 +75,12 @@ def resolve_model(vertical: str, model: str | None = None, runs_root: str | Path
     """
     if model:
         path = Path(model)
-        if _is_checkpoint(path):
+        if checkpoints.is_checkpoint(path):
             return ModelChoice(path, str(path), path.name)
         choice = run_policy(path)
         if choice is None:
-            raise NoModelError(f"{model} is neither a checkpoint (no config.json) nor a run directory with a "
-                               f"finished policy stage ({', '.join(POLICY_PREFERENCE)}) in its report.json")
+            raise NoModelError(f"{model} is neither a checkpoint (no config.json with a model_type) nor a run "
+                               f"directory with a finished policy stage ({', '.join(POLICY_PREFERENCE)}) in its report.json")
         return choice
     runs = [p.parent for p in Path(runs_root, vertical).glob("*/report.json")]
     for run_dir in sorted(runs, key=lambda p: (p.joinpath("report.json").stat().st_mtime, p.name), reverse=True):

@@ -43,6 +43,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from core_training.checkpoints import load_json, policy_checkpoint
+
 REPORT = "loop_report.json"
 SOURCE = "loop"
 SIM_PREFIX = "sim-"
@@ -85,23 +87,11 @@ class LoopOptions:
 # --------------------------------------------------------------------------- the current model
 
 
-def load_json(path: Path) -> Any:
-    import json
-
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
 def policy_of(path: Path) -> Path | None:
     """The model ``path`` stands for: a round's kept model, a run's last policy stage, or a checkpoint."""
-    from core_training.pipeline import POLICY_STAGES
-
     if (path / REPORT).is_file():
         return Path(load_json(path / REPORT)["model_after"])
-    if (path / "report.json").is_file():
-        stages = [s["stage"] for s in load_json(path / "report.json").get("stages", [])]
-        done = [s for s in stages if s in POLICY_STAGES and (path / s / "config.json").is_file()]
-        return path / done[-1] if done else None
-    return path if (path / "config.json").is_file() else None
+    return policy_checkpoint(path)
 
 
 def latest_model(runs: Path, vertical: str) -> Path | None:
@@ -154,7 +144,10 @@ def finished_bootstrap(out: Path) -> Path | None:
 
 def training_pairs(opts: LoopOptions, vertical, exported: list) -> list:
     """The pairs the round trains on: the export, after the vertical's own pairs unless ``--no-seed-pairs``."""
-    return [*(vertical.load_preferences() if opts.seed_pairs else []), *exported]
+    from core_training.data import VERTICAL_SOURCE, with_source
+
+    own = with_source(vertical.load_preferences(), VERTICAL_SOURCE) if opts.seed_pairs else []
+    return [*own, *with_source(exported, "export")]  # split_pairs stratifies by source: the export trains
 
 
 def train_candidate(opts: LoopOptions, vertical, current: Path, round_dir: Path, rows: list) -> tuple[dict, Any]:
@@ -336,6 +329,7 @@ def round_table(r: dict) -> str:
         *[f"| {name} | {_f(x)} | {_f(y)} |" for name, x, y in rows], "",
         f"panel agreement over {ag['items']} tasks: Cohen's kappa {_f(ag['kappa'])} (mean of {ag['kappa_pairs']} "
         f"annotator pairs); Krippendorff's alpha (rubric) mean {_f(ag['alpha_mean'])} ({alphas or 'none'})",
+        "trained on: " + ", ".join(f"{k} {_f(v) if isinstance(v, float) else v}" for k, v in r.get("trained_on", {}).items()),
         f"decision: {'PROMOTE' if r['promoted'] else 'KEEP current'}: {r['reason']}",
         f"model now: {r['model_after']}",
     ])
@@ -389,10 +383,24 @@ def run_round(opts: LoopOptions, vertical, store, current: Path, round_dir: Path
               "annotations": annotations, "annotators": panel_names(vertical, opts.panel_size), "db": store.url,
               "export": {"path": str(export.path), "card": str(export.card_path), "rows": export.rows,
                          "counts": export.counts, "label_source": export.label_source},
-              "trained_on": {"exported_pairs": export.rows, "vertical_pairs": seed_pairs},
+              "trained_on": trained_on(report, export.rows, seed_pairs),
               "wall_seconds": round(time.time() - started, 1)}
     atomic_write_json(round_dir / REPORT, _json_safe(result))
     return result
+
+
+def trained_on(report: dict, exported: int, seed_pairs: int) -> dict:
+    """What the round's stages really trained and scored on, from their own metrics: the exported pairs each
+    stage trained on, and those held out to score the reward model (never trained on)."""
+    metrics = {s["stage"]: s["metrics"] for s in report["stages"]}
+    out = {"exported_pairs": exported, "vertical_pairs": seed_pairs}
+    for stage in ("rm", "dpo"):
+        if stage in metrics:
+            out[f"{stage}_trained_on_exported"] = metrics[stage].get(f"{stage}/train_pairs/export", 0)
+    if "rm" in metrics:
+        out["rm_held_out_exported"] = metrics["rm"].get("rm/held_out_pairs/export", 0)
+        out["rm_accuracy_on_held_out_exported"] = metrics["rm"].get("rm/accuracy/export")
+    return out
 
 
 def load_rows(path: Path) -> list:

@@ -1,7 +1,7 @@
 """Helpers for writing a vertical: answer sections, one JSON block, rule verdicts, dataset rows, config fields.
 
 The verticals in this repository use these, and an outside vertical may too (``from core_training.authoring
-import ...``): the module imports nothing but the contract, so depending on it is depending on the core.
+import ...``): the module imports nothing but the core (the contract; the config for :func:`config_file`).
 Random draws take the caller's ``rng``. The examples run with
 ``pytest --doctest-modules core_training/authoring.py``.
 
@@ -21,6 +21,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
@@ -275,6 +276,25 @@ def shuffled_perturbations(perturbations: Mapping[str, Callable], answer: str, t
 
 
 # --------------------------------------------------------------------------- Vertical fields
+
+
+def config_file(path: str | Path) -> dict:
+    """A vertical's own settings from its YAML file (``verticals/<v>/config.yaml``), for ``config_overrides``.
+
+    Keys and types are checked against the run config now, so a typo fails when the vertical is imported,
+    with the file and the key named.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = Path(d, "config.yaml").write_text("sft:\\n  max_steps: 360  # why\\n")
+    ...     config_file(Path(d, "config.yaml"))
+    {'sft': {'max_steps': 360}}
+    """
+    from core_training.config import RunConfig, load_config, read_yaml
+
+    data = read_yaml(path)
+    load_config(RunConfig, yaml_paths=[path])  # raises ConfigError naming the file and the key
+    return data
 
 
 def sequence_overrides(max_length: int | None = None, max_completion_length: int | None = None) -> dict:

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from core_training.check import register as register_check_commands
@@ -33,12 +34,45 @@ def _run(args) -> int:
         if flag is not None:
             overrides.append(f"{key}={flag}")
     cfg = resolve_run_config(dict(vertical.config_overrides), args.config, overrides, args.preset)
+    cfg = use_graph(cfg, vertical.name)
     preferences = check_run_inputs(cfg, args)  # everything is checked before anything is written
     vertical.load_graph()  # an imported graph ($VKIT_<V>_GRAPH) that cannot be read fails before writing too
+    if args.seeds:
+        return _run_seeds(cfg, vertical, args.seeds, preferences)
     report = run_pipeline(cfg, vertical, preferences=preferences)
     print(f"\n{stage_table(report)}\n")
     print(f"report: {report['run_dir']}/report.md")
     return 0
+
+
+def _run_seeds(cfg, vertical, seeds_text: str, preferences) -> int:
+    from core_training.pipeline import default_output
+    from core_training.seeds import run_seeds, seeds_table
+
+    try:
+        seeds = [int(s) for s in seeds_text.split(",") if s.strip()]
+    except ValueError:
+        raise SystemExit(f"vkit: error: --seeds {seeds_text!r}: expected a comma list of integers, e.g. 0,1,2")
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise SystemExit(f"vkit: error: --seeds {seeds_text!r}: expected distinct integers, e.g. 0,1,2")
+    output = Path(cfg.output) if cfg.output else default_output(vertical.name)
+    summary = run_seeds(cfg, vertical, seeds, output, preferences)
+    print(f"\n{seeds_table(summary)}\n\nseeds: {output}/seeds.md")
+    return 0
+
+
+def use_graph(cfg, vertical: str):
+    """The graph a run uses, in its config (so config.json and the report say what data it used): ``data.graph``
+    wins and is handed to the vertical through ``VKIT_<V>_GRAPH``; that variable alone is recorded as ``data.graph``."""
+    from dataclasses import replace
+
+    from core_training.config import graph_env_var
+
+    env = graph_env_var(vertical)
+    if cfg.data.graph:
+        os.environ[env] = cfg.data.graph
+        return cfg
+    return replace(cfg, data=replace(cfg.data, graph=os.environ.get(env) or None))
 
 
 def check_run_inputs(cfg, args) -> list | None:
@@ -79,9 +113,11 @@ def _eval(args) -> int:
 def _base(args) -> int:
     from core_training.environment import kernels_are_portable
 
+    args.output = args.output or str(Path("runs") / "base" / time.strftime("%Y%m%d-%H%M%S"))
+    print(f"vkit: building the base into {args.output}", file=sys.stderr)
     if not args.native and not kernels_are_portable():
         return _rebuild_portable(args)
-    from core_training.base.pretrain import SHIPPED_BASE, BaseConfig, pretrain
+    from core_training.base.pretrain import BaseConfig, pretrain
     from core_training.config import load_config
 
     if kernels_are_portable():
@@ -91,7 +127,7 @@ def _base(args) -> int:
             raise SystemExit(f"vkit: error: ATEN_CPU_CAPABILITY=avx2 is set but PyTorch dispatches to "
                              f"{torch.backends.cpu.get_cpu_capability()}; the build would not be portable")
     cfg = load_config(BaseConfig, overrides=args.overrides)
-    meta = pretrain(cfg, Path(args.output) if args.output else SHIPPED_BASE)
+    meta = pretrain(cfg, Path(args.output))
     print(json.dumps({k: meta[k] for k in ("parameters", "build_seconds", "skills", "final_train_loss", "environment")},
                      indent=2, ensure_ascii=False))
     return 0
@@ -157,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--base", help="local checkpoint directory (default: the shipped tiny MoE base)")
     run.add_argument("--output", help="run directory (default runs/<vertical>/<timestamp>); rerun to resume")
     run.add_argument("--preset", help="micro = a seconds-scale smoke run")
-    run.add_argument("--seed", type=int)
+    seeds = run.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int)
+    seeds.add_argument("--seeds", help="comma list, e.g. 0,1,2: one run per seed in OUTPUT/seed-<n>, and "
+                       "OUTPUT/seeds.md with each stage's mean ± sd")
     run.add_argument("--stages", help="comma list, e.g. cpt,sft,rlvr,dpo")
     run.add_argument("--config", action="append", default=[], help="YAML overrides file (repeatable)")
     run.add_argument("--preferences", help="JSONL preference pairs (e.g. an annotation export) for rm/rlhf/dpo")
@@ -175,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     base = sub.add_parser("base", help="the embedded base model")
     base_sub = base.add_subparsers(dest="base_command", required=True)
     pre = base_sub.add_parser("pretrain", help="rebuild the tiny MoE base from its seed (~36 min on 2 cores)")
-    pre.add_argument("--output")
+    pre.add_argument("--output", help="where the base goes (default runs/base/<timestamp>; never the installed "
+                     "package unless named)")
     pre.add_argument("--native", action="store_true",
                      help="this CPU's fastest kernels (~20%% faster); the bytes are then this CPU's own")
     pre.add_argument("overrides", nargs="*", help="BaseConfig overrides, e.g. max_steps=100")

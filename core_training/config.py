@@ -61,6 +61,11 @@ def parse_value(text: str) -> Any:
     return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
 
 
+def read_yaml(path: str | Path) -> dict:
+    """The mapping in a YAML config file; a ConfigError naming the file (and line) when it is not one."""
+    return _read_yaml(path)
+
+
 def _read_yaml(path: str | Path) -> dict:
     try:
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_YamlLoader)  # noqa: S506
@@ -551,6 +556,24 @@ class EvalConfig:
         _require(self.judge in ("rubric", "endpoint"), f"judge: expected 'rubric' or 'endpoint', got {self.judge!r}")
 
 
+@dataclass
+class DataConfig:
+    """Where the vertical's data comes from."""
+
+    # An imported knowledge graph: the --out directory of `vkit kg import` (or its graph.json); None: the
+    # vertical's own generated graph. VKIT_<VERTICAL>_GRAPH is an alias (this key wins when both are set).
+    graph: str | None = None
+
+
+def graph_env_var(vertical: str) -> str:
+    """The environment variable a vertical reads its imported graph from: ``VKIT_<NAME>_GRAPH``.
+
+    >>> graph_env_var("gaokao")
+    'VKIT_GAOKAO_GRAPH'
+    """
+    return f"VKIT_{vertical.upper().replace('-', '_')}_GRAPH"
+
+
 def validate_stages(stages: Sequence[str]) -> None:
     """Check stage names: known, not repeated, and not both ``dpo`` and ``rlhf``.
 
@@ -579,6 +602,7 @@ class RunConfig:
     threads: int = 2  # torch CPU threads
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
+    data: DataConfig = field(default_factory=DataConfig)
     # Defaults: the tiny CPU run (about 10 minutes for gaokao on 2 cores); how they were chosen:
     # docs/results/history.md.
     cpt: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=20, learning_rate=5e-4))
@@ -627,13 +651,33 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+DEFAULT_YAML_HEADER = """\
+# vkit's defaults: every key of a run's config and its default value, for reference (a run gets these
+# with no --config). Generated from core_training/config.py, and a test fails when it drifts; rebuild with
+#   python -c "from core_training.config import default_yaml; print(default_yaml(), end='')" > core_training/configs/default.yaml
+# To change settings, write a file with only the keys you change and pass it:
+#   vkit run gaokao --config my.yaml [key.sub=value ...]
+# Precedence, lowest first: these defaults < the vertical's config.yaml < --preset < --config files < key=value.
+# docs/configuration.md explains every key.
+"""
+
+
+def default_yaml() -> str:
+    """The text of ``core_training/configs/default.yaml``: every key of :class:`RunConfig` with its default."""
+    body = yaml.safe_dump(to_dict(RunConfig()), sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return DEFAULT_YAML_HEADER + body
+
+
 def resolve_run_config(
     vertical_overrides: Mapping[str, Any] | None = None,
     yaml_paths: Sequence[str | Path] = (),
     cli_overrides: Sequence[str] = (),
     preset: str | None = None,
 ) -> RunConfig:
-    """Resolve a :class:`RunConfig`: defaults <- vertical overrides <- preset <- YAML files <- CLI.
+    """Resolve a :class:`RunConfig`. Precedence, lowest first (the one statement of it; tested):
+
+        RunConfig defaults < the vertical's settings (verticals/<v>/config.yaml) < the preset
+        < each ``--config`` YAML file in order < each ``key.sub=value`` override in order
 
     The preset sits above the vertical's own tuning so that ``--preset micro`` shrinks every vertical.
     It is ``preset`` if given, else the last ``preset`` key set by a YAML file or the command line

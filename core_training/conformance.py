@@ -81,6 +81,25 @@ def graph_problems(vertical: Vertical) -> list[str]:
     return [] if vertical.retrieve(user).strip() else [f"the retriever returns nothing for {user[:40]!r}"]
 
 
+BUILD_TRUTH_CHECKED = 20
+
+
+def build_truth_problems(vertical: Vertical) -> list[str]:
+    """``build_truth`` is declared (the advisor checks live answers with it), and on the eval questions every
+    fact it returns equals the example's ``truth`` (it may leave out facts a question cannot give)."""
+    if vertical.build_truth is None:
+        return [f"{vertical.name} declares no build_truth: the advisor cannot check a live answer against facts"]
+    problems = []
+    for ex in list(vertical.load_eval_set())[:BUILD_TRUTH_CHECKED]:
+        user = "\n".join(m["content"] for m in ex["messages"] if m["role"] == "user")
+        built = dict(vertical.build_truth(user))
+        wrong = sorted(k for k, v in built.items() if ex.get("truth", {}).get(k) != v)
+        if not built or wrong:
+            problems.append(f"build_truth({user[:30]!r}) disagrees with eval example {ex['id']}'s truth on "
+                            f"{wrong or 'everything (it returned nothing)'}")
+    return problems[:MAX_LISTED]
+
+
 def config_problems(vertical: Vertical) -> list[str]:
     """The vertical's config overrides resolve, alone and under ``--preset micro``."""
     try:
@@ -109,6 +128,7 @@ def data_card_problems(vertical: Vertical, cards_root: Path) -> list[str]:
 CHECKS: dict[str, Callable[[Vertical], list[str]]] = {
     "eval_set": eval_set_problems, "gold_answers": gold_answer_problems, "known_bad": known_bad_problems,
     "preferences": preference_problems, "graph": graph_problems, "configs": config_problems,
+    "build_truth": build_truth_problems,
 }
 
 

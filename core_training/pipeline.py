@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core_training.checkpoints import load_json
 from core_training.config import RunConfig, config_hash, to_dict
 from core_training.contract import Vertical
 from core_training.io import atomic_dir, atomic_write_json, last_checkpoint, read_jsonl
@@ -339,10 +340,6 @@ def save_report(run_dir: Path, cfg: RunConfig, vertical: Vertical, base: str, re
               "stages": [r.row() for r in records]}
     write_report(run_dir, report)
     return report
-
-
-def load_json(path: Path):
-    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def eval_examples(vertical: Vertical, cfg: RunConfig) -> list:

@@ -70,6 +70,37 @@ def stage_table(report: dict) -> str:
     return "\n".join([head, sep, *rows])
 
 
+EVAL_SET_COLUMNS = (("test", "grounded/all_rules_pass"), ("dev", "dev/grounded/all_rules_pass"),
+                    ("paraphrase", "paraphrase/grounded/all_rules_pass"),
+                    ("held-out rules (test)", "grounded/held_out_rules_pass"))
+
+
+def with_interval(metrics: dict, key: str) -> str:
+    """``0.850 [0.767, 0.933]``: a pass rate and its 95% bootstrap interval (``-`` when not measured).
+
+    >>> with_interval({"a": 0.5, "a/ci_low": 0.25, "a/ci_high": 0.75}, "a"), with_interval({}, "a")
+    ('0.500 [0.250, 0.750]', '-')
+    """
+    if metrics.get(key) is None:
+        return "-"
+    low, high = metrics.get(f"{key}/ci_low"), metrics.get(f"{key}/ci_high")
+    return _fmt(metrics[key]) + (f" [{_fmt(low)}, {_fmt(high)}]" if low is not None and high is not None else "")
+
+
+def eval_table(report: dict) -> str:
+    """Grounded all-rules pass per stage on each eval set, with intervals: test (never used to choose
+    anything), dev (used to choose settings), paraphrase, and the held-out rules; '' when only test exists."""
+    cols = [(name, key) for name, key in EVAL_SET_COLUMNS
+            if any(key in s["metrics"] for s in report["stages"])]
+    if len(cols) < 2:
+        return ""
+    head = "| stage | " + " | ".join(f"{name} grounded pass [95% CI]" if "rules" not in name else name
+                                      for name, _ in cols) + " |"
+    rows = [f"| {s['stage']} | " + " | ".join(with_interval(s["metrics"], key) for _, key in cols) + " |"
+            for s in report["stages"] if any(key in s["metrics"] for _, key in cols)]
+    return "\n".join([head, "|" + "---|" * (len(cols) + 1), *rows])
+
+
 def measured_on(report: dict) -> str:
     r"""Where the stages ran, one line per distinct machine (results differ across CPUs; see
     ``core_training.environment``); empty for records written before stages kept it.
@@ -92,10 +123,28 @@ def measured_on(report: dict) -> str:
 def write_report(run_dir: Path, report: dict) -> None:
     atomic_write_json(run_dir / "report.json", report)
     total = sum(s["wall_seconds"] for s in report["stages"])
+    sets = eval_table(report)
+    sets = f"Each eval set, with 95% bootstrap intervals:\n\n{sets}\n\n" if sets else ""
     md = (f"# vkit run: {report['vertical']}\n\nBase: `{report['base']}`. Total wall time {total:.0f} s.\n\n"
-          f"{stage_table(report)}\n\n{measured_on(report)}![stages and training curves](report.png)\n")
+          f"{stage_table(report)}\n\n{sets}{measured_on(report)}![stages and training curves](report.png)\n")
     atomic_write_text(run_dir / "report.md", md)
     plot(run_dir, report)
+
+
+def reward_curves(ax, rows: list[dict]) -> None:
+    """Each rule's mean reward on the RL stages' rollouts by step (held-out rules too: they are logged at
+    weight 0), so a stage that moves nothing, or a reward rising while a held-out rule falls, shows."""
+    for stage in ("rlvr", "rlhf"):
+        keys = sorted({k for r in rows if r.get("stage") == stage for k in r
+                       if k.startswith("rewards/") and k.endswith("/mean")})
+        for key in keys:
+            pts = [(r["step"], r[key]) for r in rows if r.get("stage") == stage and isinstance(r.get(key), (int, float))]
+            if pts:
+                ax.plot(*zip(*pts), label=f"{stage} {key.split('/')[-2]}", linestyle="-" if stage == "rlvr" else "--")
+    ax.set_title("rule rewards on RL rollouts")
+    ax.set_xlabel("step")
+    if ax.lines:
+        ax.legend(fontsize=6)
 
 
 def plot(run_dir: Path, report: dict) -> None:
@@ -105,7 +154,7 @@ def plot(run_dir: Path, report: dict) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(17, 4.5))
     stages = [s["stage"] for s in report["stages"]]
     for i, key in enumerate(("closed_book/all_rules_pass", "grounded/all_rules_pass")):
         vals = [s["metrics"].get(key, float("nan")) for s in report["stages"]]
@@ -124,6 +173,7 @@ def plot(run_dir: Path, report: dict) -> None:
     ax2.set_xlabel("step")
     if ax2.lines:
         ax2.legend(fontsize=8)
+    reward_curves(ax3, rows)
     fig.tight_layout()
     tmp = run_dir / "report.png.tmp"
     fig.savefig(tmp, dpi=90, format="png")

@@ -94,6 +94,24 @@ def tiny_base(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def micro_run(tmp_path_factory):
+    """A real run directory, made by the real CLI: `vkit run gaokao --preset micro --stages cpt,sft`.
+
+    Tests that need "what `vkit run` leaves" use this (or copies of it), never a hand-made directory:
+    a hand-made one once hid that `vkit app --model RUN_DIR` failed on every real run.
+    """
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("micro-run") / "run"
+    proc = subprocess.run([sys.executable, "-m", "core_training.cli", "run", "gaokao", "--preset", "micro",
+                           "--stages", "cpt,sft", "--output", str(out), "threads=1"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
 @pytest.fixture
 def read_metrics():
     """``read_metrics(run_dir, stage)``: the rows a stage logged to ``metrics.jsonl``."""

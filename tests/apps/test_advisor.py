@@ -57,15 +57,9 @@ def env(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
-def fake_run(runs: Path, checkpoint: Path, stages=("sft",), name="20260101-000000") -> Path:
-    """A run directory as `vkit run` leaves it: report.json plus one checkpoint per policy stage."""
-    run = runs / "gaokao" / name
-    run.mkdir(parents=True)
-    for stage in stages:
-        shutil.copytree(checkpoint, run / stage)
-    rows = [{"stage": s, "checkpoint": str(run / s), "metrics": {}, "wall_seconds": 0} for s in ("base", *stages)]
-    (run / "report.json").write_text(json.dumps({"vertical": "gaokao", "stages": rows}))
-    return run
+def copy_run(run: Path, runs: Path, name: str) -> Path:
+    """A copy of a real `vkit run` directory under ``runs/gaokao/<name>``."""
+    return Path(shutil.copytree(run, runs / "gaokao" / name))
 
 
 def app(model=None) -> AppTest:
@@ -110,19 +104,30 @@ def test_unreachable_endpoint_is_reported_not_raised(env, monkeypatch):
     assert "Could not open the model" in texts(at.error)
 
 
-def test_tiny_model_from_latest_run_answers_and_renders(env, chatty_base, tmp_path):
-    run = fake_run(tmp_path / "runs", chatty_base, stages=("sft", "rlvr"))
+def test_app_answers_from_the_latest_real_run(env, micro_run, tmp_path):
+    run = copy_run(micro_run, tmp_path / "runs", "20260101-000000")
     at = ask(app())
+    assert "Could not open the model" not in texts(at.error)
     assistant = [m for m in at.chat_message if m.name == "assistant"]
     assert len(assistant) == 1
-    assert assistant[0].markdown[0].value.strip() not in ("", "_(empty answer)_")  # gibberish, but an answer
-    assert f"`{run / 'rlvr'}`" in texts(at.sidebar.markdown)  # the last policy stage of the latest run
+    assert f"`{run / 'sft'}`" in texts(at.sidebar.markdown)  # the last policy stage of the latest run
     facts = texts(at.expander[0].text)
     assert facts.startswith("考生：广东2025物理类598分 位次23759")
     lines = badge_lines(at)
     assert len(lines) == len(get_vertical("gaokao").rules)
-    assert any("`structure_parses`" in line and "red-badge" in line for line in lines)
-    assert "No table" in texts(at.caption)
+    assert any("`structure_parses`" in line for line in lines)
+
+
+def test_app_model_option_takes_a_run_directory(env, micro_run, monkeypatch):
+    """`vkit app gaokao --model RUN_DIR` (the form the advisor's docstring shows) opens the run's policy,
+    although the run directory has a config.json of its own (the run's config, not a model's)."""
+    assert (micro_run / "config.json").is_file()
+    monkeypatch.setenv("VKIT_ADVISOR_MODEL", str(micro_run))
+    at = app()
+    assert not at.error, texts(at.error)
+    assert f"`{micro_run / 'sft'}`" in texts(at.sidebar.markdown)
+    at = ask(at)
+    assert [m for m in at.chat_message if m.name == "assistant"]
 
 
 def test_known_answer_fills_the_table_and_passes_every_rule(env):
@@ -259,15 +264,18 @@ def test_local_model_streams_what_it_generates(chatty_base):
     assert "".join(pieces).strip() == chain.invoke({"messages": [{"role": "user", "content": QUESTION}]})["answer"]
 
 
-def test_resolve_model_picks_the_last_policy_stage(tmp_path, tiny_base):
+def test_resolve_model_picks_the_last_policy_stage(tmp_path, tiny_base, micro_run):
     runs = tmp_path / "runs"
     with pytest.raises(NoModelError, match="no trained gaokao run"):
         resolve_model("gaokao", None, runs)
-    old = fake_run(runs, tiny_base, ("sft",), "20260101-000000")
-    new = fake_run(runs, tiny_base, ("sft", "rlvr", "rlhf"), "20260102-000000")
-    shutil.rmtree(new / "rlhf")  # listed in the report but gone: the next stage in order answers
-    assert resolve_model("gaokao", None, runs).path == new / "rlvr"
+    old = copy_run(micro_run, runs, "20260101-000000")
+    new = copy_run(micro_run, runs, "20260102-000000")
+    (new / "report.json").touch()  # the newer run
+    assert resolve_model("gaokao", None, runs).path == new / "sft"
+    shutil.rmtree(new / "sft")  # listed in the report but gone: the previous policy stage answers
+    assert resolve_model("gaokao", str(new), runs).path == new / "cpt"
     assert resolve_model("gaokao", str(old), runs).stage == "sft"
+    assert resolve_model("gaokao", str(old), runs).path == old / "sft"
     assert resolve_model("gaokao", str(tiny_base), runs).path == tiny_base
     with pytest.raises(NoModelError, match="neither a checkpoint"):
         resolve_model("gaokao", str(tmp_path), runs)

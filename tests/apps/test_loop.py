@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -98,29 +99,20 @@ def test_next_round_takes_fresh_prompts(store, gaokao):
     assert [p["id"] for p in round_prompts(store, gaokao, 3)] == [p["id"] for p in prompts[3:6]]
 
 
-def _checkpoint(path: Path) -> Path:
-    path.mkdir(parents=True)
-    (path / "config.json").write_text("{}")
-    return path
-
-
-def test_current_model_resolution(tmp_path):
-    run = tmp_path / "runs" / "gaokao" / "20250101-000000"
-    for stage in ("sft", "rlvr"):
-        _checkpoint(run / stage)
-    (run / "report.json").write_text(json.dumps({"stages": [{"stage": s} for s in ("base", "sft", "rlvr", "rm")]}))
-    assert policy_of(run) == run / "rlvr"
-    assert policy_of(run / "sft") == run / "sft"  # a checkpoint stands for itself
+def test_current_model_resolution(tmp_path, micro_run):
+    """On copies of a real `vkit run` directory (stages cpt, sft): its policy is sft, and a loop round
+    whose candidate was rejected stands for the model it kept."""
+    run = Path(shutil.copytree(micro_run, tmp_path / "runs" / "gaokao" / "20250101-000000"))
+    assert policy_of(run) == run / "sft"  # not the run directory, although it has a config.json (the run's)
+    assert policy_of(run / "cpt") == run / "cpt"  # a checkpoint stands for itself
     assert policy_of(tmp_path) is None
-    assert latest_model(tmp_path / "runs", "gaokao") == run / "rlvr"
+    assert latest_model(tmp_path / "runs", "gaokao") == run / "sft"
 
-    rnd = tmp_path / "runs" / "gaokao" / "loop-1" / "round-1"
-    _checkpoint(rnd / "rlhf")
-    (rnd / "report.json").write_text(json.dumps({"stages": [{"stage": "base"}, {"stage": "rlhf"}]}))
-    (rnd / "loop_report.json").write_text(json.dumps({"model_after": str(run / "rlvr"), "promoted": False}))
+    rnd = Path(shutil.copytree(micro_run, tmp_path / "runs" / "gaokao" / "loop-1" / "round-1"))
+    (rnd / "loop_report.json").write_text(json.dumps({"model_after": str(run / "sft"), "promoted": False}))
     os.utime(rnd / "loop_report.json", (2e9, 2e9))
-    assert policy_of(rnd) == run / "rlvr"  # a rejected candidate is never the current model
-    assert latest_model(tmp_path / "runs", "gaokao") == run / "rlvr"
+    assert policy_of(rnd) == run / "sft"  # a rejected candidate is never the current model
+    assert latest_model(tmp_path / "runs", "gaokao") == run / "sft"
     assert latest_model(tmp_path / "runs", "auto") is None
 
 
@@ -140,8 +132,9 @@ def test_rounds_train_on_the_export_after_the_verticals_own_pairs(gaokao):
 
     exported = [{"id": "gaokao-task-1", "messages": [{"role": "user", "content": "q"}], "chosen": "a", "rejected": "b"}]
     seeded = training_pairs(LoopOptions("gaokao"), gaokao, exported)
-    assert len(seeded) == len(gaokao.load_preferences()) + 1 and seeded[-1] is exported[0]
-    assert training_pairs(LoopOptions("gaokao", seed_pairs=False), gaokao, exported) == exported
+    assert len(seeded) == len(gaokao.load_preferences()) + 1 and seeded[-1] == {**exported[0], "source": "export"}
+    assert {p["source"] for p in seeded[:-1]} == {"vertical"}  # split_pairs stratifies by source
+    assert training_pairs(LoopOptions("gaokao", seed_pairs=False), gaokao, exported) == seeded[-1:]
     assert build_parser().parse_args(["loop", "gaokao", "--no-seed-pairs"]).seed_pairs is False
     assert build_parser().parse_args(["loop", "gaokao"]).seed_pairs is True
 
@@ -212,6 +205,16 @@ def test_micro_loop_round_end_to_end(tmp_path):
     card = Path(report["export"]["card"]).read_text(encoding="utf-8")
     header = yaml.safe_load(card.split("---")[1])
     assert header["configs"][0]["data_files"] == export.name and "## Agreement" in card
+
+    # every exported label is used on purpose: trained on by rm, or held out to score it (never both, never neither)
+    n = report["export"]["rows"]
+    trained = report["trained_on"]
+    assert trained["rm_trained_on_exported"] == run["rm"]["rm/train_pairs/export"] > 0
+    assert trained["rm_held_out_exported"] == run["rm"].get("rm/held_out_pairs/export", 0)
+    assert trained["rm_trained_on_exported"] + trained["rm_held_out_exported"] == n
+    if n > 1:
+        assert 0.0 <= run["rm"]["rm/accuracy/export"] <= 1.0  # scored on exported pairs it never saw
+    assert "trained on: exported_pairs" in proc.stdout
 
     rule = after["grounded/all_rules_pass"] >= before["grounded/all_rules_pass"] and after["judge_win_rate"] > 0.5
     assert report["promoted"] is rule

@@ -283,13 +283,45 @@ def test_every_shipped_yaml_loads(path):
     assert isinstance(resolve_run_config(yaml_paths=[path]), RunConfig)
 
 
-def test_default_yaml_is_shipped_with_a_launch_command():
-    lines = (REPO / "core_training/configs/default.yaml").read_text(encoding="utf-8").splitlines()
-    header = lines[: next(i for i, line in enumerate(lines) if not line.startswith("#"))]
-    launches = [line.split("#")[1].strip() for line in header if line.lstrip("# ").startswith("vkit ")]
-    assert launches, "default.yaml's header names no launch command"
+def test_default_yaml_is_the_real_defaults():
+    """core_training/configs/default.yaml lists every key with its real default (it once said rlhf weights 1.0
+    while the code used 2.0), is what default_yaml() generates, and its header's launch command parses."""
+    from core_training.config import default_yaml, read_yaml, to_dict
+
+    path = REPO / "core_training/configs/default.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text == default_yaml(), "stale: regenerate with the command in the file's header"
+    assert read_yaml(path) == to_dict(RunConfig())
+    assert resolve_run_config(yaml_paths=[path]) == RunConfig()
+    launches = [line.split("#")[1].strip() for line in text.splitlines() if line.lstrip("# ").startswith("vkit ")]
     from core_training.cli import build_parser
 
-    for launch in launches:  # each one parses with the real CLI (it once said `vkit train`, which does not exist)
+    for launch in launches:
         args = build_parser().parse_args(shlex.split(launch.split("[")[0])[1:])  # "[key.sub=value ...]" is usage
-        assert args.command == "run" and "core_training/configs/default.yaml" in args.config
+        assert args.command == "run"
+
+
+def test_precedence_defaults_vertical_preset_config_files_overrides(tmp_path):
+    """Each layer wins over the ones below it: defaults < vertical < preset < --config files < key=value."""
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("sft: {logging_steps: 3, warmup_ratio: 0.3, weight_decay: 0.3}\n")
+    second.write_text("sft: {warmup_ratio: 0.4, weight_decay: 0.4}\n")
+    vertical = {"sft": {"lr_scheduler_type": "constant", "max_steps": 999, "logging_steps": 7, "warmup_ratio": 0.1}}
+    cfg = resolve_run_config(vertical, [first, second], ["sft.weight_decay=0.5"], preset="micro")
+    assert cfg.sft.learning_rate == RunConfig().sft.learning_rate  # set nowhere: the default
+    assert cfg.sft.lr_scheduler_type == "constant"  # the vertical's, which micro's sft section does not set
+    assert cfg.sft.max_steps == 4  # the preset over the vertical
+    assert cfg.sft.logging_steps == 3  # a --config file over the preset (micro sets logging_steps=1)
+    assert cfg.sft.warmup_ratio == 0.4  # a later --config file over an earlier one
+    assert cfg.sft.weight_decay == 0.5  # key=value over every file
+
+
+def test_vertical_settings_live_in_their_yaml():
+    """Each in-repo vertical's settings are its config.yaml (commented), not Python dicts."""
+    from core_training.config import read_yaml
+    from core_training.registry import get_vertical
+
+    for name in ("gaokao", "auto", "realestate"):
+        path = REPO / "verticals" / name / "config.yaml"
+        assert get_vertical(name).config_overrides == read_yaml(path)
+        assert sum(line.strip().startswith("#") or " # " in line for line in path.read_text().splitlines()) >= 5

@@ -12,6 +12,7 @@ import json
 import shutil
 import threading
 from dataclasses import replace
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -217,3 +218,51 @@ def test_endpoint_judge_in_a_run_and_its_errors(toy, tiny_base, tmp_path, stand_
     down = endpoint_judge(toy, _cfg(tmp_path, "eval.judge=endpoint", "eval.judge_endpoint=http://127.0.0.1:9/v1").eval)
     with pytest.raises(JudgeEndpointError, match="judge endpoint http://127.0.0.1:9/v1/models"):
         down.prefer("a", "b", toy.load_eval_set()[0])
+
+
+def test_base_pretrain_without_output_never_writes_into_the_package(tmp_path, monkeypatch):
+    """`vkit base pretrain` with no --output builds into runs/base/<timestamp> under the working directory;
+    the shipped base (inside the installed package) is replaced only when named."""
+    import core_training
+    from core_training import cli
+    from core_training.base import pretrain as pretrain_module
+
+    seen = []
+    monkeypatch.setattr(pretrain_module, "pretrain", lambda cfg, output: seen.append(output) or dict.fromkeys(
+        ("parameters", "build_seconds", "skills", "final_train_loss", "environment")))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["base", "pretrain", "--native", "max_steps=1"]) == 0
+    [output] = seen
+    package = Path(core_training.__file__).resolve().parent
+    assert output.resolve().is_relative_to(tmp_path / "runs" / "base")
+    assert not output.resolve().is_relative_to(package)
+
+
+def test_the_graph_a_run_uses_is_in_its_config(monkeypatch, tmp_path):
+    """``data.graph`` reaches the vertical (through its VKIT_<V>_GRAPH variable) and the variable alone is
+    recorded as ``data.graph``, so config.json and the report say what data the run used."""
+    from core_training.cli import use_graph
+
+    monkeypatch.setenv("VKIT_GAOKAO_GRAPH", "")  # records the variable's state, restored after the test
+    assert use_graph(resolve_run_config(), "gaokao").data.graph is None
+    cfg = use_graph(resolve_run_config(cli_overrides=[f"data.graph={tmp_path}"]), "gaokao")
+    import os
+
+    assert cfg.data.graph == str(tmp_path) and os.environ["VKIT_GAOKAO_GRAPH"] == str(tmp_path)
+    monkeypatch.setenv("VKIT_GAOKAO_GRAPH", "kg/elsewhere")
+    assert use_graph(resolve_run_config(), "gaokao").data.graph == "kg/elsewhere"
+
+
+def test_several_seeds_give_mean_and_sd_per_stage(toy, tiny_base, tmp_path):
+    from core_training.seeds import run_seeds
+
+    cfg = _cfg(tmp_path, "stages=sft", f"model.base={tiny_base}", "eval.max_new_tokens=8", "sft.learning_rate=0.01")
+    summary = run_seeds(cfg, toy, [0, 1], tmp_path / "seeds", log=lambda m: None)
+    reports = [json.loads((tmp_path / "seeds" / f"seed-{s}" / "report.json").read_text()) for s in (0, 1)]
+    assert [r["config"]["seed"] for r in reports] == [0, 1]
+    ppl = [r["stages"][1]["metrics"]["perplexity"] for r in reports]
+    entry = summary["stages"]["sft"]["perplexity"]
+    assert entry["values"] == ppl and entry["mean"] == pytest.approx(sum(ppl) / 2, abs=1e-6)
+    assert entry["sd"] == pytest.approx(abs(ppl[0] - ppl[1]) / 2 ** 0.5, abs=1e-6) and entry["sd"] > 0
+    assert json.loads((tmp_path / "seeds" / "seeds.json").read_text())["seeds"] == [0, 1]
+    assert "| sft |" in (tmp_path / "seeds" / "seeds.md").read_text()

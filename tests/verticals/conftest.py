@@ -55,9 +55,9 @@ def run_report(run_dir: Path) -> dict:
     return json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
 
 
-def sample_ids(run_dir: Path, stage: str = "base") -> set[str]:
+def sample_ids(run_dir: Path, stage: str = "base", eval_set: str = "test") -> set[str]:
     rows = [json.loads(line) for line in (run_dir / stage / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
-    return {row["id"] for row in rows}
+    return {row["id"] for row in rows if row.get("set", "test") == eval_set}
 
 
 def import_then_micro_run(name: str, import_args: list, tmp_path: Path, on_graph):
@@ -69,8 +69,7 @@ def import_then_micro_run(name: str, import_args: list, tmp_path: Path, on_graph
     kg, run = tmp_path / "kg", tmp_path / "run"
     proc = vkit("kg", "import", name, *import_args, "--out", kg)
     assert proc.returncode == 0, proc.stderr
-    proc = vkit("run", name, "--preset", "micro", "--output", run, "threads=1",
-                env={f"VKIT_{name.upper()}_GRAPH": str(kg)})
+    proc = vkit("run", name, "--preset", "micro", "--output", run, "threads=1", f"data.graph={kg}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = run_report(run)
     assert [s["stage"] for s in report["stages"]] == ["base", "cpt", "sft", "rlvr", "rm", "rlhf"]
@@ -79,7 +78,8 @@ def import_then_micro_run(name: str, import_args: list, tmp_path: Path, on_graph
     on_graph(kg)  # the same datasets, built here from the imported graph
     vertical = importlib.import_module(f"verticals.{name}").VERTICAL
     run_key = json.loads((run / "base" / "vkit_stage.json").read_text(encoding="utf-8"))["key"]
-    assert run_key == expected_base_key(vertical, run, ["threads=1"])  # trained on these datasets
+    assert run_key == expected_base_key(vertical, run, ["threads=1", f"data.graph={kg}"])  # trained on these datasets
+    assert run_report(run)["config"]["data"]["graph"] == str(kg)  # the report says what data it used
     eval_set = {ex["id"]: ex for ex in vertical.load_eval_set()}
     asked = sample_ids(run)
     assert asked and asked <= set(eval_set)

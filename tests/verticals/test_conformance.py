@@ -23,7 +23,7 @@ def vertical(request):
 
 
 @pytest.mark.parametrize("check", ["eval_set_problems", "gold_answer_problems", "known_bad_problems",
-                                   "preference_problems", "graph_problems", "config_problems"])
+                                   "preference_problems", "graph_problems", "config_problems", "build_truth_problems"])
 def test_conformance(vertical, check):
     assert getattr(conformance, check)(vertical) == []
 

@@ -13,31 +13,21 @@ the graph and the datasets are built on first use and cached.
 
 from __future__ import annotations
 
-from core_training.authoring import dataset_loaders, sequence_overrides
+from pathlib import Path
+
+from core_training.authoring import config_file, dataset_loaders
 from core_training.contract import Vertical
 from verticals.auto import data
 from verticals.auto.corpus import load_cpt_corpus
 from verticals.auto.kg import auto_graph
-from verticals.auto.retriever import retrieve
+from verticals.auto.retriever import build_truth, retrieve
 from verticals.auto.rubric import RUBRIC_DIMENSIONS, rubric
 from verticals.auto.rules import RULES
 
 # Short on purpose: system prompt, facts (<= ~350 tokens) and answer (<= ~150) share one small window.
 SYSTEM_PROMPT = "你是汽车参数顾问。只依据已知事实作答，用[编号]引用车型：先写【参数】JSON，再写一句【结论】。"
 
-# Grounded prompt + answer run ~430 tokens on average and up to ~620 with the base tokenizer (facts up to
-# ~340, answers up to ~190), so sequences get more room than the 512 default.
-CONFIG_OVERRIDES = sequence_overrides(max_length=640, max_completion_length=224)
-# Twice the updates at the same compute: 360 steps of 8 instead of 180 of 16. The short answers need many
-# small steps to learn which 项 and unit go with which question (measured, sft only, grounded all-rules
-# pass on the held-out series: 0.367 at 180 x 16, 0.767 at 360 x 8).
-CONFIG_OVERRIDES["sft"].update(max_steps=360, per_device_batch_size=8)
-# From the portable rebuild of the base (2026-12-04): sft 0.667 at lr 1e-3, 0.883 at 2e-3.
-CONFIG_OVERRIDES["sft"]["learning_rate"] = 2e-3
-# rlhf: more prompts in smaller groups (30 steps of 2 prompts x 4 completions instead of 20 of 2 x 8). From the
-# same reward model (runs/auto/r11), judge win vs rlvr 0.517 against 0.492 at the default; a higher learning
-# rate (4e-5: 0.458) or 30 steps of 8 completions at 3e-5 (0.475) drifted the use-case phrase instead.
-CONFIG_OVERRIDES["rlhf"].update(max_steps=30, per_device_batch_size=8, num_generations=4)
+CONFIG_OVERRIDES = config_file(Path(__file__).with_name("config.yaml"))  # this vertical's settings
 
 VERTICAL = Vertical(
     name="auto",
@@ -45,6 +35,7 @@ VERTICAL = Vertical(
     system_prompt=SYSTEM_PROMPT,
     rules=RULES,
     retrieve=retrieve,
+    build_truth=build_truth,
     rubric=rubric,
     rubric_dimensions=RUBRIC_DIMENSIONS,
     load_graph=auto_graph,

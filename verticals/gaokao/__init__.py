@@ -11,27 +11,20 @@ the graph and the datasets are built on first use and cached.
 
 from __future__ import annotations
 
-from core_training.authoring import dataset_loaders, sequence_overrides
+from pathlib import Path
+
+from core_training.authoring import config_file, dataset_loaders
 from core_training.contract import Vertical
 from verticals.gaokao import data
 from verticals.gaokao.corpus import load_cpt_corpus
 from verticals.gaokao.kg import gaokao_graph
-from verticals.gaokao.retriever import retrieve
+from verticals.gaokao.retriever import build_truth, retrieve
 from verticals.gaokao.rubric import RUBRIC_DIMENSIONS, rubric
 from verticals.gaokao.rules import RULES
 
 # Short on purpose: system prompt, facts, question and answer share one small context window.
 SYSTEM_PROMPT = "你是资深高考志愿填报顾问。依据事实作答，分考生情况分析、志愿表（JSON）、填报策略、风险提示四部分。"
-# Grounded prompt + answer run ~500 tokens (max ~640 with the base tokenizer; the 志愿表 JSON alone is
-# ~130), so sequences get a little more room than the 512 default and completions more than 200.
-CONFIG_OVERRIDES = sequence_overrides(max_length=704, max_completion_length=256)
-# rlhf: 4 prompts x 4 completions per step instead of 2 x 8 (same compute). From three rlvr/rm pairs, the
-# held-out judge's wins-losses-ties vs rlvr were 3-0-57, 2-2-56, 6-7-47 (default: 7-10-43, 2-0-58, 4-7-49):
-# fewer answers changed and fewer made worse. A thin edge, measured on the eval set itself (README).
-CONFIG_OVERRIDES["rlhf"].update(per_device_batch_size=16, num_generations=4)
-# The shipped base is the portable rebuild since 2026-12-04 (README, "The shipped base"); from it on 2 cores sft at
-# 180 steps ended at 0.733 grounded (lr 2e-3: 0.750), at 360 steps 0.867, and the whole run took 583 s.
-CONFIG_OVERRIDES["sft"]["max_steps"] = 360
+CONFIG_OVERRIDES = config_file(Path(__file__).with_name("config.yaml"))  # this vertical's settings
 
 VERTICAL = Vertical(
     name="gaokao",
@@ -39,6 +32,7 @@ VERTICAL = Vertical(
     system_prompt=SYSTEM_PROMPT,
     rules=RULES,
     retrieve=retrieve,
+    build_truth=build_truth,
     rubric=rubric,
     rubric_dimensions=RUBRIC_DIMENSIONS,
     load_graph=gaokao_graph,

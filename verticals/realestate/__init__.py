@@ -14,12 +14,14 @@ this package is cheap: the graph and the datasets are built on first use and cac
 
 from __future__ import annotations
 
-from core_training.authoring import dataset_loaders, sequence_overrides
+from pathlib import Path
+
+from core_training.authoring import config_file, dataset_loaders
 from core_training.contract import Vertical
 from verticals.realestate import data
 from verticals.realestate.corpus import load_cpt_corpus
 from verticals.realestate.kg import realestate_graph
-from verticals.realestate.retriever import retrieve
+from verticals.realestate.retriever import build_truth, retrieve
 from verticals.realestate.rubric import RUBRIC_DIMENSIONS, rubric
 from verticals.realestate.rules import RULES
 
@@ -27,15 +29,7 @@ SYSTEM_PROMPT = (
     "你是学区房经纪人，只依据已知事实作答。进度末项为缺时，只问所缺各项，以？结尾；"
     "为已明确时，只推荐标符合的房源，写【推荐】JSON并说明理由，提醒学区政策以教育局为准。"
 )
-# A dialog with its grounded facts runs 350-850 tokens with the base tokenizer (median ~580; facts
-# <= ~370, a turn <= ~180): whole dialogs must fit, so sequences get 1024 and completions 256.
-CONFIG_OVERRIDES = sequence_overrides(max_length=1024, max_completion_length=256)
-# Long dialogs cost time: at 180 sft / 40 rm steps the whole run took 918 s on 2 cores (sft 496 s, rm 139 s
-# of training), over the 15-minute bar; with 160 and 24 steps runs took 849-904 s (r3-r5), and 974 s in r10.
-# From the portable rebuild of the base (2026-12-04, a faster machine): sft 0.483 at 140 steps, 0.767 at 280,
-# 0.833 at 280 steps of lr 2e-3; the whole run then took 626 s.
-CONFIG_OVERRIDES["sft"].update(max_steps=280, learning_rate=2e-3)
-CONFIG_OVERRIDES["rm"]["max_steps"] = 24
+CONFIG_OVERRIDES = config_file(Path(__file__).with_name("config.yaml"))  # this vertical's settings
 DATASET_NOTES = {
     "provenance": (
         "Generated, not collected: `knowledge_graphs/realestate.py` builds a consistent graph from seed 0 "
@@ -67,6 +61,7 @@ VERTICAL = Vertical(
     system_prompt=SYSTEM_PROMPT,
     rules=RULES,
     retrieve=retrieve,
+    build_truth=build_truth,
     rubric=rubric,
     rubric_dimensions=RUBRIC_DIMENSIONS,
     load_graph=realestate_graph,

@@ -25,7 +25,7 @@ from core_training.authoring import dataset_loaders, sequence_overrides
 from core_training.contract import Vertical
 
 from vkit_k12 import data
-from vkit_k12.retriever import retrieve
+from vkit_k12.retriever import build_truth, retrieve
 from vkit_k12.rubric import RUBRIC_DIMENSIONS, rubric
 from vkit_k12.rules import RULES
 from vkit_k12.syllabus import syllabus_graph
@@ -41,6 +41,7 @@ VERTICAL = Vertical(
     system_prompt=SYSTEM_PROMPT,
     rules=RULES,
     retrieve=retrieve,
+    build_truth=build_truth,
     rubric=rubric,
     rubric_dimensions=RUBRIC_DIMENSIONS,
     load_graph=syllabus_graph,

@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from vkit_k12.syllabus import GRADE_NAMES, METHODS, syllabus_graph
+from vkit_k12.syllabus import GRADE_NAMES, METHODS, allowed_methods, syllabus_graph
 
 
 def find_grade(text: str) -> int | None:
@@ -33,3 +33,14 @@ def retrieve(user_text: str) -> str:
     allowed = [g.nodes[m]["name"] for m in g.successors(f"grade:{grade}")]
     later = [m for m in METHODS if m not in allowed]
     return f"年级：{GRADE_NAMES[grade]}\n可用：{'、'.join(allowed)}\n未学：{'、'.join(later) or '无'}"
+
+
+def build_truth(user_text: str) -> dict:
+    """The facts a live question gives the rules: its grade and the methods allowed there ({} without a
+    grade). The value of the problem is not among them: rules that need it are n/a in the app.
+
+    >>> build_truth("三年级：一本书21元，买5本要多少元？")["grade"]
+    3
+    """
+    grade = find_grade(user_text)
+    return {} if grade is None else {"grade": grade, "allowed_methods": allowed_methods(grade)}
