@@ -46,6 +46,16 @@ def test_no_machine_path_and_no_run_name_outside_the_repo(page):
     assert not found, f"{page.relative_to(ROOT)}: {found}"
 
 
+def test_writing_a_vertical_describes_every_contract_field():
+    import dataclasses
+
+    from core_training.contract import Vertical
+
+    text = (ROOT / "docs" / "writing-a-vertical.md").read_text(encoding="utf-8")
+    missing = [f.name for f in dataclasses.fields(Vertical) if f"| `{f.name}` |" not in text]
+    assert not missing, f"docs/writing-a-vertical.md: the contract table lacks {missing}"
+
+
 def test_writing_a_vertical_examples_run():
     text = (ROOT / "docs" / "writing-a-vertical.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
