@@ -49,7 +49,8 @@ REPORT = "loop_report.json"
 SOURCE = "loop"
 SIM_PREFIX = "sim-"
 METHODS = {"rlhf": ["rm", "rlhf"], "dpo": ["dpo"]}
-PASS_KEYS = ("grounded/all_rules_pass", "closed_book/all_rules_pass")
+PASS_KEYS = ("grounded/all_rules_pass", "closed_book/all_rules_pass")  # on the test set, never used to choose
+INTERVAL_KEYS = tuple(f"{k}/ci_{side}" for k in PASS_KEYS for side in ("low", "high"))
 
 
 class LoopError(RuntimeError):
@@ -306,8 +307,10 @@ def outcome(report: dict, cfg, vertical, method: str) -> tuple[dict, dict]:
     if not old or not new:
         raise LoopError("promotion needs grounded samples: keep 'grounded' in eval.modes")
     win = win_rate(judge_for(vertical, cfg.eval), new, old, eval_examples(vertical, cfg))
-    before = {**{k: metrics["base"].get(k, math.nan) for k in PASS_KEYS}, "judge_win_rate": 0.5}
-    after = {**{k: metrics[method].get(k, math.nan) for k in PASS_KEYS}, "judge_win_rate": win}
+    keys = PASS_KEYS + INTERVAL_KEYS
+    before = {**{k: metrics["base"].get(k, math.nan) for k in keys}, "judge_win_rate": 0.5}
+    after = {**{k: metrics[method].get(k, math.nan) for k in keys}, "judge_win_rate": win,
+             "judge_sign_test_p": metrics[method].get("judge/sign_test_p_vs_previous", math.nan)}
     return before, after
 
 
@@ -315,18 +318,25 @@ def _f(value: Any) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
 
 
+def _ci(side: dict, key: str) -> str:
+    low, high = side.get(f"{key}/ci_low"), side.get(f"{key}/ci_high")
+    return _f(side.get(key)) + (f" [{_f(low)}, {_f(high)}]" if low is not None and high is not None else "")
+
+
 def round_table(r: dict) -> str:
     """The before/after table of one round, its panel agreement and the decision (Markdown)."""
     b, a, ag = r["before"], r["after"], r["agreement"]
-    rows = [("grounded all-rules pass", b["grounded/all_rules_pass"], a["grounded/all_rules_pass"]),
-            ("closed-book all-rules pass", b["closed_book/all_rules_pass"], a["closed_book/all_rules_pass"]),
-            ("judge win rate vs current", b["judge_win_rate"], a["judge_win_rate"])]
+    rows = [("grounded all-rules pass (test, 95% CI)", _ci(b, "grounded/all_rules_pass"), _ci(a, "grounded/all_rules_pass")),
+            ("closed-book all-rules pass (test, 95% CI)", _ci(b, "closed_book/all_rules_pass"),
+             _ci(a, "closed_book/all_rules_pass")),
+            ("judge win rate vs current (sign test p)", _f(b["judge_win_rate"]),
+             f"{_f(a['judge_win_rate'])} (p {_f(a.get('judge_sign_test_p'))})")]
     alphas = ", ".join(f"{d} {_f(v)}" for d, v in ag["alpha"].items())
     return "\n".join([
         f"round {r['round']} · {r['vertical']} · {r['method']}: {r['tasks']} tasks × k={r['k']} = "
         f"{r['annotations']} simulated annotations, {r['export']['rows']} pairs exported",
         "", "| metric | before (current) | after (candidate) |", "|---|---|---|",
-        *[f"| {name} | {_f(x)} | {_f(y)} |" for name, x, y in rows], "",
+        *[f"| {name} | {x} | {y} |" for name, x, y in rows], "",
         f"panel agreement over {ag['items']} tasks: Cohen's kappa {_f(ag['kappa'])} (mean of {ag['kappa_pairs']} "
         f"annotator pairs); Krippendorff's alpha (rubric) mean {_f(ag['alpha_mean'])} ({alphas or 'none'})",
         "trained on: " + ", ".join(f"{k} {_f(v) if isinstance(v, float) else v}" for k, v in r.get("trained_on", {}).items()),

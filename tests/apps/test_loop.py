@@ -151,12 +151,16 @@ def test_docstring_examples():
 def test_round_table_shows_before_after_and_agreement():
     report = {"round": 1, "vertical": "gaokao", "method": "rlhf", "tasks": 8, "k": 2, "annotations": 16,
               "export": {"rows": 5}, "promoted": False, "reason": "why", "model_after": "m",
-              "before": {"grounded/all_rules_pass": 0.25, "closed_book/all_rules_pass": 0.0, "judge_win_rate": 0.5},
-              "after": {"grounded/all_rules_pass": 0.25, "closed_book/all_rules_pass": None, "judge_win_rate": 0.625},
+              "before": {"grounded/all_rules_pass": 0.25, "grounded/all_rules_pass/ci_low": 0.0,
+                         "grounded/all_rules_pass/ci_high": 0.5, "closed_book/all_rules_pass": 0.0, "judge_win_rate": 0.5},
+              "after": {"grounded/all_rules_pass": 0.25, "closed_book/all_rules_pass": None, "judge_win_rate": 0.625,
+                        "judge_sign_test_p": 0.5},
+              "trained_on": {"exported_pairs": 5, "rm_trained_on_exported": 4, "rm_held_out_exported": 1},
               "agreement": {"items": 8, "kappa": 0.4, "kappa_pairs": 3, "alpha": {"clarity": 0.5}, "alpha_mean": 0.5}}
     table = round_table(report)
-    assert "| grounded all-rules pass | 0.250 | 0.250 |" in table
-    assert "| judge win rate vs current | 0.500 | 0.625 |" in table
+    assert "| grounded all-rules pass (test, 95% CI) | 0.250 [0.000, 0.500] | 0.250 |" in table
+    assert "| judge win rate vs current (sign test p) | 0.500 | 0.625 (p 0.500) |" in table
+    assert "trained on: exported_pairs 5, rm_trained_on_exported 4, rm_held_out_exported 1" in table
     assert "Cohen's kappa 0.400" in table and "Krippendorff's alpha (rubric) mean 0.500" in table
     assert "KEEP current" in table and "n/a" in table
 
@@ -172,7 +176,7 @@ def test_micro_loop_round_end_to_end(tmp_path):
             "--rounds", "1", "--k", "3", "--prompts", "16", "threads=1"]  # from the micro policy k=2 x 8 all tied
     proc = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, env=ENV, timeout=580)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    assert "| grounded all-rules pass |" in proc.stdout and "decision:" in proc.stdout
+    assert "| grounded all-rules pass (test, 95% CI) |" in proc.stdout and "decision:" in proc.stdout
 
     [loop_dir] = (tmp_path / "runs" / "gaokao").glob("loop-*")  # default --runs runs/ under the cwd
     assert (loop_dir / "round-0" / "rlvr" / "config.json").is_file()  # no model yet: bootstrapped
