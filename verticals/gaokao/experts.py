@@ -89,7 +89,9 @@ def strategy_text(truth: dict, style: str, variant: int) -> str:
         options = CITY_STRATEGIES
     else:
         options = NO_WISH_STRATEGIES
-    return options[variant % len(options)].format(field=field, city=city)
+    text = options[variant % len(options)].format(field=field, city=city)
+    unknown = "、".join(truth.get("not_in_graph", ()))  # a wished city without a university in the graph
+    return text + (f"图谱中没有{unknown}的院校，无法推荐。" if unknown else "")
 
 
 def warning_text(truth: dict, risks: list[str], variant: int) -> str:

@@ -21,8 +21,8 @@ SENTENCE = re.compile(r"[^。！!；;\n]+")
 
 def recommends_within_scope(response: str, example: Example) -> RuleResult:
     """No university outside the retrieved candidates (they recruit in the student's province and
-    科类), and a wished place the graph does not cover (``truth["not_in_graph"]``) is named only to
-    say it is not covered.
+    科类), and a wished place the graph does not cover (``truth["not_in_graph"]``) is said to be not
+    covered, and named only to say so.
 
     Args:
         response: the model's answer.
@@ -39,6 +39,8 @@ def recommends_within_scope(response: str, example: Example) -> RuleResult:
     >>> asked_suzhou = {"truth": {**DEMO_EXAMPLE["truth"], "not_in_graph": ["苏州"]}}
     >>> recommends_within_scope(DEMO_ANSWER + "苏州的学校也不错。", asked_suzhou).reason
     'recommends in 苏州, which the graph does not cover'
+    >>> recommends_within_scope(DEMO_ANSWER, asked_suzhou).reason
+    'does not say that 苏州 is not covered'
     >>> recommends_within_scope(DEMO_ANSWER + "图谱中没有苏州的院校。", asked_suzhou).passed
     True
     """
@@ -52,7 +54,9 @@ def recommends_within_scope(response: str, example: Example) -> RuleResult:
             return RuleResult.fail(f"names {name}, which is not a retrieved candidate for "
                                    f"{truth['province']}{truth['track']}")
     for place in truth.get("not_in_graph", ()):
-        for sentence in SENTENCE.findall(response):
-            if place in sentence and not any(word in sentence for word in NOT_COVERED_WORDS):
-                return RuleResult.fail(f"recommends in {place}, which the graph does not cover")
+        sentences = [sentence for sentence in SENTENCE.findall(response) if place in sentence]
+        if any(not any(word in sentence for word in NOT_COVERED_WORDS) for sentence in sentences):
+            return RuleResult.fail(f"recommends in {place}, which the graph does not cover")
+        if not sentences:
+            return RuleResult.fail(f"does not say that {place} is not covered")
     return RuleResult.ok()

@@ -70,7 +70,7 @@ SCOPE_CASES = [  # (answer, example, passes)
     (DEMO_ANSWER, DEMO_EXAMPLE, True),
     (DEMO_ANSWER + "也可以看看京华政法大学。", DEMO_EXAMPLE, True),  # a retrieved candidate
     (DEMO_ANSWER + "也可以看看前海财经大学。", DEMO_EXAMPLE, False),  # not retrieved for this student
-    (DEMO_ANSWER, SUZHOU, True),
+    (DEMO_ANSWER, SUZHOU, False),  # the uncovered wish must be said
     (DEMO_ANSWER + "图谱中没有苏州的院校，无法推荐。", SUZHOU, True),
     (DEMO_ANSWER + "苏州的学校也很好，推荐报考。", SUZHOU, False),
 ]
@@ -109,3 +109,13 @@ def test_paraphrase_questions_are_unseen_in_training():
 
     trained = {ex["messages"][0]["content"] for ex in load_chains()}
     assert not trained & {ex["messages"][0]["content"] for ex in load_paraphrase_set()}
+
+
+def test_the_gold_answer_for_an_uncovered_wish_says_so_and_passes_every_rule():
+    from verticals.gaokao.experts import write_gold_answer
+
+    truth = build_truth("湖北物理类，考了580分，物化生，想去苏州读书")
+    for style in ("全面", "简洁"):
+        answer = write_gold_answer(truth, style)
+        assert "图谱中没有苏州的院校" in answer
+        assert all(rule.fn(answer, {"truth": truth}).passed for rule in RULES), style
