@@ -23,29 +23,41 @@ from verticals.auto.vocab import PARAMS, format_value, hp_of
 
 
 def trim_sentences(trim: dict, line: str) -> list[str]:
-    """Every sentence about one trim (``line`` is its retriever fact line)."""
+    """Every sentence about one trim (``line`` is its retriever fact line). A sentence needing a value the
+    trim lacks (an imported table without weights, an energy it did not know) is left out, never guessed.
+
+    >>> sentences = trim_sentences({"full_name": "X", "weight": None, "drive": "前驱", "price": 9.9}, "line")
+    >>> sentences
+    ['X的官方指导价为9.90万元。', 'line', '问：X的指导价是多少？答：9.90万。']
+    """
     n, v = trim["full_name"], lambda item, attr: format_value(item, trim[attr])
-    out = [
-        f"{n}是{trim['brand_name']}{trim['series_name']}的{trim['year']}款配置，{trim['energy']}{trim['body']}，"
-        f"{trim['seats']}座。",
-        f"{n}的官方指导价为{v('指导价', 'price')}万元。",
-        f"{n}最大功率{trim['power_kw']}kW，约合{hp_of(trim['power_kw'])}马力，最大扭矩{trim['torque']}N·m。",
-        f"{n}的0-100km/h加速时间为{v('0-100', 'accel')}秒。",
-        f"{n}长宽高{trim['length']}×{trim['width']}×{trim['height']}mm，轴距{trim['wheelbase']}mm。",
-        f"{n}整备质量{trim['weight']}kg，{trim['drive']}。",
-        line,
-        f"问：{n}的最大功率是多少？答：{trim['power_kw']}kW（约{hp_of(trim['power_kw'])}马力）。",
-        f"问：{n}的指导价是多少？答：{v('指导价', 'price')}万。",
-        f"问：{n}百公里加速多快？答：0-100 {v('0-100', 'accel')}s。",
-        f"问：{n}是几座、什么驱动？答：{trim['seats']}座，{trim['drive']}。",
+    templates = [  # (attributes the sentence needs, the sentence)
+        (("brand_name", "series_name", "year", "energy", "body", "seats"), lambda: (
+            f"{n}是{trim['brand_name']}{trim['series_name']}的{trim['year']}款配置，{trim['energy']}{trim['body']}，"
+            f"{trim['seats']}座。")),
+        (("price",), lambda: f"{n}的官方指导价为{v('指导价', 'price')}万元。"),
+        (("power_kw", "torque"), lambda: f"{n}最大功率{trim['power_kw']}kW，约合{hp_of(trim['power_kw'])}马力，"
+                                         f"最大扭矩{trim['torque']}N·m。"),
+        (("accel",), lambda: f"{n}的0-100km/h加速时间为{v('0-100', 'accel')}秒。"),
+        (("length", "width", "height", "wheelbase"),
+         lambda: f"{n}长宽高{trim['length']}×{trim['width']}×{trim['height']}mm，轴距{trim['wheelbase']}mm。"),
+        (("weight", "drive"), lambda: f"{n}整备质量{trim['weight']}kg，{trim['drive']}。"),
+        ((), lambda: line),
+        (("power_kw",), lambda: f"问：{n}的最大功率是多少？答：{trim['power_kw']}kW（约{hp_of(trim['power_kw'])}马力）。"),
+        (("price",), lambda: f"问：{n}的指导价是多少？答：{v('指导价', 'price')}万。"),
+        (("accel",), lambda: f"问：{n}百公里加速多快？答：0-100 {v('0-100', 'accel')}s。"),
+        (("seats", "drive"), lambda: f"问：{n}是几座、什么驱动？答：{trim['seats']}座，{trim['drive']}。"),
     ]
-    if trim["energy"] == "纯电":
-        out += [f"{n}的CLTC续航里程为{trim['range_km']}km。", f"{n}采用电机驱动，匹配单速变速箱。"]
-    else:
-        out.append(f"{n}搭载{trim['engine']}发动机，排量{v('排量', 'displacement')}L，匹配{trim['transmission']}变速箱。")
-        out.append(f"{n}的油耗为{v('油耗', 'fuel')}L/100km" +
-                   (f"，CLTC纯电续航{trim['range_km']}km。" if trim["energy"] == "混动" else "。"))
-    return out
+    if trim.get("energy") == "纯电":
+        templates += [(("range_km",), lambda: f"{n}的CLTC续航里程为{trim['range_km']}km。"),
+                      ((), lambda: f"{n}采用电机驱动，匹配单速变速箱。")]
+    elif trim.get("energy") in ("燃油", "混动"):
+        templates.append((("engine", "displacement", "transmission"), lambda: (
+            f"{n}搭载{trim['engine']}发动机，排量{v('排量', 'displacement')}L，匹配{trim['transmission']}变速箱。")))
+        templates.append((("fuel",) + (("range_km",) if trim["energy"] == "混动" else ()), lambda: (
+            f"{n}的油耗为{v('油耗', 'fuel')}L/100km"
+            + (f"，CLTC纯电续航{trim['range_km']}km。" if trim["energy"] == "混动" else "。"))))
+    return [make() for needs, make in templates if all(trim.get(attr) is not None for attr in needs)]
 
 
 def series_sentences(series_id: str) -> list[str]:
