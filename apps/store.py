@@ -9,9 +9,9 @@ of :mod:`apps.store_records`.
 
 Resubmitting an annotation *updates* it (the annotator corrects a mistake): the row keeps its id and
 ``created_at``, gets the new labels, ``updated_at`` and ``revision + 1``. The upsert is one atomic
-statement, so racing resubmissions of one assignment still leave exactly one row. An annotator or
-admin amends an advisor feedback row's labels (thumbs, rubric, correction) with
-:meth:`Store.update_feedback`, which records who did it and when.
+statement, so racing resubmissions of one assignment still leave exactly one row. Its author (a
+logged-in user) or an admin amends an advisor feedback row's labels (thumbs, rubric, correction) with
+:meth:`Store.update_feedback`, which records who did it and when; anonymous feedback only an admin.
 
 Every account has a ``kind``: ``human``, or ``simulated`` for the panel ``vkit loop`` labels with.
 Simulated accounts, and only they, are named ``sim-...``, so exports can say whose labels they hold.
@@ -314,8 +314,10 @@ class Store:
     def add_feedback(self, vertical: str, question: str, answer: str, *, facts: str = "", model_id: str = "",
                      verdicts: Mapping[str, Any] | None = None, thumbs: int | None = None,
                      rubric: Mapping[str, float] | None = None, correction: str = "",
-                     messages: Sequence[Mapping[str, str]] | None = None) -> int:
+                     messages: Sequence[Mapping[str, str]] | None = None, username: str | None = None) -> int:
         """Record one advisor answer and what the user thought of it; returns the feedback id.
+
+        ``username``: the logged-in user giving it (its author, who may amend it later); None: anonymous.
 
         ``verdicts`` are the rule results shown as guardrail badges (``RuleResult`` objects or dicts).
         ``messages`` is the dialog the answer replies to (user/assistant turns ending with the user's;
@@ -328,7 +330,9 @@ class Store:
                       model_id=model_id, verdicts=json_safe(verdicts or {}), thumbs=thumbs, rubric=check_scores(rubric),
                       correction=correction.strip(), created_at=_now())
         with self._write() as conn:
-            return conn.execute(feedback_t.insert().values(**values).returning(feedback_t.c.id)).scalar_one()
+            author = self._user_id(conn, username) if username is not None else None
+            return conn.execute(feedback_t.insert().values(**values, created_by=author)
+                                .returning(feedback_t.c.id)).scalar_one()
 
     def feedback(self, vertical: str | None = None) -> list[Feedback]:
         query = _feedback_query().order_by(feedback_t.c.id)
@@ -338,7 +342,9 @@ class Store:
             return [_feedback(row) for row in conn.execute(query).mappings()]
 
     def update_feedback(self, feedback_id: int, username: str, **changes: Any) -> Feedback:
-        """``username`` (an annotator or admin) amends the labels of one feedback row; returns it as amended.
+        """``username`` amends the labels of one feedback row; returns it as amended.
+
+        Only the row's author or an admin may (as with assignments, someone else's row is refused).
 
         Only ``thumbs`` (-1, 1 or None), ``rubric`` (``{dimension: score in [0, 1]}``, replacing the
         old scores) and ``correction`` may change; the row records who changed it and when. One
@@ -348,6 +354,7 @@ class Store:
             ValueError: no change, a field that cannot change, a bad value (the message names the
                 field), or a new correction for feedback that already became an annotation task.
             KeyError: no such feedback or user.
+            PermissionError: ``username`` is neither the row's author nor an admin (nothing changes).
         """
         if unknown := sorted(set(changes) - set(FEEDBACK_EDITABLE)):
             raise ValueError(f"feedback field(s) {', '.join(map(repr, unknown))} cannot be updated; "
@@ -357,10 +364,14 @@ class Store:
         values = _check_feedback_labels(changes)
         with self._write() as conn:
             uid = self._user_id(conn, username)
-            row = conn.execute(sa.select(feedback_t.c.correction).where(feedback_t.c.id == feedback_id)
-                               .with_for_update()).first()
+            row = conn.execute(sa.select(feedback_t.c.correction, feedback_t.c.created_by)
+                               .where(feedback_t.c.id == feedback_id).with_for_update()).first()
             if row is None:
                 raise KeyError(f"no feedback {feedback_id}")
+            role = conn.execute(sa.select(users.c.role).where(users.c.id == uid)).scalar_one()
+            if role != "admin" and row.created_by != uid:
+                raise PermissionError(f"{username!r} may not change feedback {feedback_id}: only its author or an "
+                                      f"admin may")
             if "correction" in values and values["correction"] != row.correction:
                 task = conn.execute(sa.select(tasks_t.c.id).where(tasks_t.c.feedback_id == feedback_id)).scalar()
                 if task is not None:
@@ -553,9 +564,11 @@ class Store:
 
 
 def _feedback_query() -> sa.Select:
-    editor = users.alias("editor")
-    return (sa.select(*[c for c in feedback_t.c if c.name != "updated_by"], editor.c.username.label("updated_by"))
-            .select_from(feedback_t).outerjoin(editor, editor.c.id == feedback_t.c.updated_by))
+    editor, author = users.alias("editor"), users.alias("author")
+    columns = [c for c in feedback_t.c if c.name not in ("updated_by", "created_by")]
+    return (sa.select(*columns, editor.c.username.label("updated_by"), author.c.username.label("created_by"))
+            .select_from(feedback_t).outerjoin(editor, editor.c.id == feedback_t.c.updated_by)
+            .outerjoin(author, author.c.id == feedback_t.c.created_by))
 
 
 def _feedback(row: Mapping[str, Any]) -> Feedback:

@@ -31,7 +31,8 @@ class Feedback:
 
     ``messages`` is the dialog the advisor answered (user/assistant turns, ending with the user's);
     ``question`` its user side as text. ``updated_by``/``updated_at``: who last amended the labels
-    (:meth:`apps.store.Store.update_feedback`), None if nobody did.
+    (:meth:`apps.store.Store.update_feedback`), None if nobody did. ``created_by``: the logged-in user
+    who gave it, None for anonymous feedback (only its author or an admin may amend it).
     """
 
     id: int
@@ -48,6 +49,7 @@ class Feedback:
     created_at: datetime
     updated_at: datetime | None
     updated_by: str | None
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ History:
   (who last amended the labels, :meth:`apps.store.Store.update_feedback`); ``users.kind``, ``human``
   or ``simulated`` (the accounts ``vkit loop``'s simulated panel labels with), backfilled as
   ``simulated`` for the ``sim-`` accounts earlier loops created and ``human`` for everyone else.
+- v4: ``feedback.created_by``, the logged-in user who gave the feedback (NULL for the advisor's
+  anonymous feedback and for every row written before): only they, or an admin, may amend its labels.
 
 To change the schema: edit ``TABLES``, append a migration, bump nothing else (``SCHEMA_VERSION`` is
 ``len(MIGRATIONS)``), and add a test that upgrades a database of the previous version.
@@ -144,7 +146,11 @@ def _migrate_v3(conn: Connection) -> None:
     conn.execute(sa.text("UPDATE users SET kind = 'simulated' WHERE lower(username) LIKE :sim"), {"sim": "sim-%"})
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_v1, 2: _migrate_v2, 3: _migrate_v3}
+def _migrate_v4(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE feedback ADD COLUMN created_by INTEGER REFERENCES users (id)")
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_v1, 2: _migrate_v2, 3: _migrate_v3, 4: _migrate_v4}
 SCHEMA_VERSION = len(MIGRATIONS)
 
 TABLES = sa.MetaData()
@@ -161,6 +167,11 @@ sa.Table(  # v3
     sa.Column("messages", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
     _ts("updated_at", nullable=True),
     sa.Column("updated_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    extend_existing=True,
+)
+sa.Table(  # v4
+    "feedback", TABLES,
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
     extend_existing=True,
 )
 sa.Table(  # v3

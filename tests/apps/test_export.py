@@ -9,7 +9,7 @@ import yaml
 
 from apps.export import export_corrections, export_preferences, label_source, majority
 from apps.store import Store
-from core_training.cli import _read_preferences
+from core_training.inputs import read_preferences
 from core_training.contract import Vertical
 from core_training.data import prompt_messages
 from core_training.io import read_jsonl
@@ -89,7 +89,7 @@ def test_preference_export_is_what_vkit_run_reads(tmp_path):
     store = Store.open(tmp_path / "s.db")
     fill(store)
     path = export_preferences(store, "gaokao", tmp_path / "prefs.jsonl").path
-    rows = _read_preferences(str(path))  # `vkit run V --stages rm,rlhf --preferences PATH`
+    rows = read_preferences(path)  # what `vkit run V --stages rm,rlhf --preferences PATH`
     toy = Vertical(name="gaokao", description="", system_prompt="你是顾问。", rules=(), retrieve=lambda q: "",
                    rubric=lambda r, e: {}, rubric_dimensions=(), load_graph=dict, load_cpt_corpus=dict,
                    load_chains=list, load_rl_prompts=list, load_preferences=list, load_eval_set=list)

@@ -144,8 +144,9 @@ def test_feedback_keeps_the_dialog_and_tasks_inherit_it(store):
 
 @pytest.fixture
 def rated(team):
-    """One advisor feedback row (thumbs down, a rubric score, no correction) in a store with a team."""
-    fid = team.add_feedback("gaokao", Q[0]["content"], "冲：A大学", messages=Q, thumbs=-1, rubric={"clarity": 0.5})
+    """One advisor feedback row by ann1 (thumbs down, a rubric score, no correction) in a store with a team."""
+    fid = team.add_feedback("gaokao", Q[0]["content"], "冲：A大学", messages=Q, thumbs=-1, rubric={"clarity": 0.5},
+                            username="ann1")
     return team, fid
 
 
@@ -188,6 +189,25 @@ def test_update_feedback_needs_a_row_and_a_user(rated):
     with pytest.raises(KeyError, match="ghost"):
         store.update_feedback(fid, "ghost", thumbs=1)
     assert store.feedback()[0].updated_by is None
+
+
+@pytest.mark.parametrize(("author", "editor", "allowed"), [
+    ("ann1", "ann1", True),  # its author
+    ("ann1", "boss", True),  # an admin
+    ("ann1", "ann2", False),  # another annotator
+    (None, "ann1", False),  # anonymous advisor feedback: admins only
+    (None, "boss", True),
+])
+def test_update_feedback_is_for_its_author_or_an_admin(team, author, editor, allowed):
+    fid = team.add_feedback("gaokao", "问题", "回答", thumbs=-1, username=author)
+    [before] = team.feedback()
+    assert before.created_by == author
+    if allowed:
+        assert team.update_feedback(fid, editor, thumbs=1).updated_by == editor
+    else:
+        with pytest.raises(PermissionError, match=f"'{editor}' may not change feedback {fid}: only its author"):
+            team.update_feedback(fid, editor, thumbs=1, correction="改")
+        assert team.feedback() == [before]
 
 
 def test_a_correction_that_became_a_task_is_frozen(rated):

@@ -1,4 +1,4 @@
-"""Schema versioning: v1 and v2 databases are upgraded in place with their rows kept, on both backends."""
+"""Schema versioning: v1 and v2 databases are upgraded in place (to the newest version) with their rows kept, on both backends."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_v1_database_is_upgraded_in_place_keeping_rows(db_url):
     make_v1_database(db_url)
     store = Store.open(db_url)
     try:
-        assert store.schema_version() == schema.SCHEMA_VERSION == 3
+        assert store.schema_version() == schema.SCHEMA_VERSION == 4
         [a] = store.assignments_for("ann1")
         assert (a.task.answer_b, a.annotation.preference, a.annotation.correction) == ("乙", "b", "改")
         assert a.annotation.rubric == {"a": {"clarity": 0.25}}
@@ -46,7 +46,7 @@ def test_v1_database_is_upgraded_in_place_keeping_rows(db_url):
     finally:
         store.close()
     reopened = Store.open(db_url)  # opening an up-to-date database changes nothing
-    assert reopened.schema_version() == 3 and len(reopened.assignments_for("ann1")) == 1
+    assert reopened.schema_version() == 4 and len(reopened.assignments_for("ann1")) == 1
     reopened.close()
 
 
@@ -86,7 +86,7 @@ def test_v2_database_is_upgraded_in_place_keeping_rows(db_url):
     make_v2_database(db_url)
     store = Store.open(db_url)
     try:
-        assert store.schema_version() == 3
+        assert store.schema_version() == 4
         old_one, old_two = store.feedback("realestate")
         assert (old_one.question, old_one.answer, old_one.thumbs, old_one.rubric) == ("问一", "答", 1, {"clarity": 0.5})
         assert old_one.created_at == CREATED and (old_one.updated_at, old_one.updated_by) == (None, None)
@@ -101,14 +101,17 @@ def test_v2_database_is_upgraded_in_place_keeping_rows(db_url):
         assert store.authenticate("ann1", "ann1-password").kind == "human"
         [a] = store.assignments_for("sim-gaokao-annotator-0")
         assert (a.task.source, a.annotation.preference) == ("loop:round-1", "a")
-        amended = store.update_feedback(2, "ann1", thumbs=-1)
-        assert (amended.thumbs, amended.updated_by, amended.correction) == (-1, "ann1", "改二")
+        with pytest.raises(PermissionError):  # rows from before v4 have no author: admins only
+            store.update_feedback(2, "ann1", thumbs=-1)
+        store.create_user("boss", "boss-password", role="admin")
+        amended = store.update_feedback(2, "boss", thumbs=-1)
+        assert (amended.thumbs, amended.updated_by, amended.correction, amended.created_by) == (-1, "boss", "改二", None)
         [task] = store.create_tasks_from_feedback("realestate")
         assert store.tasks("realestate")[0].messages == [{"role": "user", "content": "问二"}] and task == 2
     finally:
         store.close()
     reopened = Store.open(db_url)  # opening an up-to-date database changes nothing
-    assert reopened.schema_version() == 3 and len(reopened.feedback("realestate")) == 3
+    assert reopened.schema_version() == 4 and len(reopened.feedback("realestate")) == 3
     reopened.close()
 
 
