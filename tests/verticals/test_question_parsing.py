@@ -22,6 +22,7 @@ from verticals.question_files import question_examples, read_questions
     ("月供一万五", "月供1.5万"),
     ("十三万五以内", "13.5万以内"),
     ("二零二五年", "2025年"),
+    ("一号线步行十分钟", "1号线步行10分钟"),  # a single numeral before 号线/分钟 is a number
     ("一分一段", "一分一段"),  # single characters are words, not numbers
     ("十分满意", "十分满意"),
     ("三室两厅", "三室两厅"),

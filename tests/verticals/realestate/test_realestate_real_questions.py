@@ -31,6 +31,11 @@ SLOT_CASES = [
 ]
 
 
+def test_lines_and_walks_in_words():
+    n = parse_needs("苏州园区，预算五百万，要重点小学，一号线附近，步行十分钟以内")
+    assert (n.line, n.walk_max, n.budget) == (1, 10, 500)
+
+
 @pytest.mark.parametrize("text, activity, no_metro", [
     ("孩子喜欢跳舞，苏州，预算450万", "舞蹈", False),
     ("苏州，孩子爱踢足球，不要求地铁", "足球", True),
