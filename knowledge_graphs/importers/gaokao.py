@@ -291,8 +291,8 @@ class GaokaoImport:
         """The university list's name for ``raw_name``: itself, its name without a bracketed alias, or the one
         listed name it abbreviates (``华东师大`` -> ``华东师范大学``); unchanged when none or several fit."""
         name = university_name(raw_name)
-        if not self.listed or name in self.listed:
-            return raw_name
+        if not self.listed or name in self.listed or split_campus(raw_name)[0] in self.listed:
+            return raw_name  # listed, or a campus of a listed university
         if name not in self.resolved:
             fits = [full for full in self.listed if abbreviates(name, full)]
             self.resolved[name] = fits[0] if len(fits) == 1 else None

@@ -217,3 +217,33 @@ def test_the_vertical_takes_the_listing_codes_import_and_validate_take(tmp_path,
     finally:
         monkeypatch.undo()
         clear_vertical_caches("realestate")  # later tests see the generated graph again
+
+
+@pytest.mark.parametrize(("written", "resolved"), [
+    ("华东师大", "华东师范大学"),        # characters in order, same first character
+    ("建桥学院", "上海建桥学院"),        # the listed name ends with it
+    ("北师大", "北京师范大学"),
+    ("北大", "北大"),                  # 北京大学 and 北京师范大学 both fit: ambiguous, kept as written and reported
+    ("浙大", "浙大"),                  # nothing fits
+    ("山东大学(威海)", "山东大学（威海）"),  # a campus of a listed university stays a campus
+])
+def test_university_names_resolve_against_the_list(tmp_path, written, resolved):
+    listed = tmp_path / "list.csv"
+    listed.write_text("学校名称,所在地,省份,备注\n华东师范大学,上海,上海,\n上海建桥学院,上海,上海,民办\n北京大学,北京,北京,\n"
+                      "北京师范大学,北京,北京,\n山东大学,济南,山东,\n", encoding="utf-8")
+    cutoffs = tmp_path / "cutoffs.csv"
+    cutoffs.write_text(f"年份,科类,批次,院校代码,院校名称,专业组代码,选科要求,专业类,投档最低分,最低排名,计划数\n"
+                       f"2023,物理类,本科批,1,{written},201,不限,,600,5000,3\n", encoding="utf-8")
+    graph, (_, report) = import_tables("gaokao", [(listed, GAOKAO[0][1]), (cutoffs, GAOKAO[1][1])])
+    [group] = [d for _, d in graph.nodes(data=True) if d["kind"] == "major_group"]
+    assert graph.nodes[group["university"]]["name"] == resolved
+    unresolved = written == resolved and "(" not in written
+    assert report.values.get("university_not_resolved", []) == ([written] if unresolved else [])
+
+
+def test_validate_refuses_a_listing_code_the_vertical_would_refuse():
+    graph, _ = import_tables("realestate", REALESTATE)
+    listing = next(n for n, d in graph.nodes(data=True) if d["kind"] == "listing")
+    graph.nodes[listing]["code"] = "房源-1"
+    errors, _ = realestate.validate(graph)
+    assert errors == [f"{listing}: listing code '房源-1' is not up to four letters and then digits (L12, 101087933454)"]
