@@ -14,7 +14,7 @@ logs each step once.
 ...             with run_lock(Path(d)):
 ...                 pass
 ...         except RunLockedError as err:
-...             print(str(err).split(":")[-1].split(";")[0].strip().startswith("vkit run (pid"))
+...             print(f"in use by vkit run (pid {os.getpid()})" in str(err))
 True
 """
 

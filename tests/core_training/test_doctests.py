@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring", "base.corpus", "base.pretrain",
-           "report", "trl_patches", "environment", "allocator", "onpolicy", "check"]
+           "report", "trl_patches", "environment", "allocator", "onpolicy", "check", "rundir", "inputs", "modeling"]
 
 
 @pytest.mark.parametrize("name", MODULES)
