@@ -4,6 +4,7 @@ that the run trained on the imported graph's datasets (its base stage key holds 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -110,30 +111,39 @@ def question_digest(rows) -> str:
     return config_hash([{"id": row["id"], "messages": row["messages"]} for row in rows])
 
 
-def datasets_on(name: str, graph=None) -> dict[str, str]:
-    """``config_hash`` of every dataset of vertical ``name``, built from ``graph`` instead of its own (the
-    caches are cleared before and after, so nothing built here leaks into other tests) or, without one,
-    from its own graph."""
+@contextlib.contextmanager
+def vertical_on(name: str, graph):
+    """Vertical ``name`` with its datasets built from ``graph`` instead of its own graph, inside the block
+    (caches are cleared on entry and exit, so nothing built here leaks into other tests)."""
     import importlib
 
-    from core_training.config import config_hash
-
     kg = importlib.import_module(f"verticals.{name}.kg")
-    vertical = importlib.import_module(f"verticals.{name}").VERTICAL
-    if graph is None:
-        return {loader: config_hash(getattr(vertical, loader)()) for loader in SPLIT_LOADERS}
     attr = GRAPH_FUNCTIONS[name]
     original = getattr(kg, attr)
     setattr(kg, attr, lambda: graph)
     clear_caches(f"verticals.{name}")
     try:
-        return {loader: config_hash(getattr(vertical, loader)()) for loader in SPLIT_LOADERS}
+        yield importlib.import_module(f"verticals.{name}").VERTICAL
     finally:
         setattr(kg, attr, original)
         clear_caches(f"verticals.{name}")
 
 
+def datasets_on(name: str, graph=None) -> dict[str, str]:
+    """``config_hash`` of every dataset of vertical ``name``, built from ``graph`` (see :func:`vertical_on`)
+    or, without one, from its own graph."""
+    import importlib
+
+    from core_training.config import config_hash
+
+    if graph is None:
+        vertical = importlib.import_module(f"verticals.{name}").VERTICAL
+        return {loader: config_hash(getattr(vertical, loader)()) for loader in SPLIT_LOADERS}
+    with vertical_on(name, graph) as vertical:
+        return {loader: config_hash(getattr(vertical, loader)()) for loader in SPLIT_LOADERS}
+
+
 @pytest.fixture
 def split_check():
-    """Helpers for the dev/test split tests: ``question_digest``, ``datasets_on``."""
-    return types.SimpleNamespace(question_digest=question_digest, datasets_on=datasets_on)
+    """Helpers for the dev/test split tests: ``question_digest``, ``datasets_on``, ``vertical_on``."""
+    return types.SimpleNamespace(question_digest=question_digest, datasets_on=datasets_on, vertical_on=vertical_on)

@@ -138,6 +138,8 @@ def recommend_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
     if not picks:
         return {"车型": [], "预算": budget, "参数": []}, "预算内没有符合要求的车型，建议提高预算或放宽条件。"
     second = {"干练": metric, "笼统": None, "发散": "座位"}[style]
+    if second and not any(second in _candidate(truth, p)["params"] for p in picks):
+        second = None  # an imported graph may lack it for every pick: cite only what the facts hold
     items = ["指导价"] + ([second] if second and second != "指导价" else [])
     obj = {"车型": picks, "预算": budget, "参数": [item_json(truth, item, picks) for item in items]}
     named = "和".join(f"[{p}]" for p in picks)
@@ -146,9 +148,9 @@ def recommend_answer(truth: dict, style: str, variant: int) -> tuple[dict, str]:
         return obj, f"推荐{named}，{within}。"
     best = picks[0]
     if style == "发散":
-        return obj, f"推荐{named}：{within}，另附座位数。"
+        return obj, f"推荐{named}：{within}，另附座位数。" if second else f"推荐{named}：{within}。"
     fit = USE_PHRASES[truth["use"]]
-    if metric == "指导价":
+    if metric == "指导价" or metric not in _candidate(truth, best)["params"]:  # without the 项 the cheapest leads
         reason = f"[{best}]最便宜，{fit}"
     else:
         reason = f"[{best}]{metric}{SUPERLATIVES[metric] if len(picks) > 1 else '占优'}，{fit}"

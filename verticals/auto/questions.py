@@ -149,7 +149,8 @@ def recommend_question(rng: random.Random, budgets: range | None = None) -> tupl
 
     The budget (万) is one of ``budgets``, or without them 6-60 (15% of the time 6.5-39.5).
     """
-    energy, body, use = _weighted(rng, ENERGY_CHOICES), _weighted(rng, BODY_CHOICES), _weighted(rng, USE_CHOICES)
+    energies, bodies = graph_choices()
+    energy, body, use = _weighted(rng, energies), _weighted(rng, bodies), _weighted(rng, USE_CHOICES)
     if budgets is not None:
         budget = rng.choice(budgets)
     else:
@@ -157,6 +158,20 @@ def recommend_question(rng: random.Random, budgets: range | None = None) -> tupl
     car = rng.choice(ENERGY_PHRASES[energy]) + rng.choice(BODY_PHRASES[body])
     text = rng.choice(RECOMMEND_TEMPLATES).format(b=budget, car=car, use=rng.choice(USE_PHRASES[use]))
     return text, {"type": "recommend", "budget": budget, "energy": energy, "body": body, "use": use}
+
+
+def graph_choices() -> tuple[tuple, tuple]:
+    """(energy, body) choices of a recommendation limited to what the graph's trims have: an imported table
+    without an energy (or body) column leaves trims unknown there, so questions then state none.
+
+    >>> graph_choices() == (ENERGY_CHOICES, BODY_CHOICES)
+    True
+    """
+    trims = auto_index().trims.values()
+    energies, bodies = {t.get("energy") for t in trims}, {t.get("body") for t in trims}
+    energies |= {"新能源"} if energies & {"纯电", "混动"} else set()
+    return (tuple((e, w) for e, w in ENERGY_CHOICES if e is None or e in energies),
+            tuple((b, w) for b, w in BODY_CHOICES if b is None or b in bodies))
 
 
 def intent_matches(truth: dict, intent: dict) -> bool:

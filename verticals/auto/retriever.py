@@ -134,7 +134,9 @@ def recommend_truth(query: Query) -> dict:
                 continue
             if not UNDER_BUDGET_MIN * budget <= trim["price"] <= OVER_BUDGET_MAX * budget:
                 continue
-            if trim["energy"] not in allowed:
+            if trim.get("energy") is None and query.energy:
+                continue  # an imported trim of unknown energy: neither a fit nor a wrong-energy trap
+            if trim.get("energy") is not None and trim["energy"] not in allowed:
                 if query.energy and trim["price"] <= budget:
                     groups[WRONG_ENERGY].append(trim_id)
             else:

@@ -132,12 +132,18 @@ def use_metric(use: str | None, energy: str | None) -> str:
 
 
 def param_values(trim: dict) -> dict[str, float | int | str]:
-    """项 -> value of one trim node's attributes; parameters the trim lacks (e.g. 纯电 油耗) are left out."""
+    """项 -> value of one trim node's attributes; parameters the trim lacks (e.g. 纯电 油耗, or a field an
+    imported table leaves unknown) are left out; 长宽高 needs all three.
+
+    >>> param_values({"length": 4600, "width": 1850, "height": None, "price": 15.98})
+    {'指导价': 15.98}
+    """
     values = {}
     for item, param in PARAMS.items():
         value = trim.get(param.attr)
         if item == "长宽高":
-            value = f"{trim['length']}×{trim['width']}×{trim['height']}"
+            sizes = [trim.get(k) for k in ("length", "width", "height")]
+            value = None if None in sizes else "×".join(map(str, sizes))
         if value is not None:
             values[item] = value
     return values
