@@ -59,12 +59,12 @@ def write_not_covered(truth: dict, style: str, variant: int = 0) -> str:
     as a substitute).
 
     >>> write_not_covered({"not_in_graph": ["北京"], "covered": ["杭州", "苏州"]}, "简洁")
-    '目前没有北京的房源数据，无法为您推荐北京的房子。可以查询的城市：杭州、苏州。'
+    '目前没有北京的房源数据，无法为您推荐北京的房子。可以查询：杭州、苏州。'
     """
     warm = BROKER_STYLES[style][0]
     place = "、".join(truth["not_in_graph"])
     return ((GREETINGS[variant % len(GREETINGS)] if warm else "") + f"目前没有{place}的房源数据，无法为您推荐{place}的房子。"
-            f"可以查询的城市：{'、'.join(truth['covered'])}。")
+            f"可以查询：{'、'.join(truth['covered'])}。")
 
 
 def write_question(missing: list[str], known: dict, style: str, variant: int = 0) -> str:

@@ -24,6 +24,8 @@ instead of being replaced by the default city:
 >>> n = parse_needs("想在北京海淀买个学区房，首付一百五十万，月供能接受一万五")
 >>> n.city, n.unknown_city, n.terms.down_wan, n.terms.monthly_max, n.budget
 (None, '北京', 150, 15000, 501)
+>>> parse_needs("杭州萧山区的学区房，预算400万").unknown_district
+'萧山区'
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ NO_METRO_WORDS = ("不坐地铁", "不用地铁", "不需要地铁", "地铁无�
 # how parents name an activity -> the activity (弹钢琴 is 钢琴 already; these are the other words)
 ACTIVITY_WORDS = {"舞蹈": ("跳舞", "学舞"), "钢琴": ("练琴",), "足球": ("踢足球", "踢球"), "美术": ("画画", "绘画"),
                   "书法": ("练字", "写毛笔字"), "编程": ("写代码", "学代码")}
+NOT_DISTRICTS = ("市区", "城区", "郊区", "学区", "小区", "园区", "新区", "景区", "社区", "的学区", "买学区")
 LEVEL_WORDS = {"小学": ("小学", "幼升小"), "初中": ("初中", "中学", "小升初")}
 CHINESE_TENTHS = {"一": 10, "二": 20, "两": 20, "三": 30, "四": 40, "五": 50, "六": 60, "七": 70}
 
@@ -85,6 +88,7 @@ class Needs:
     walk_max: int = DEFAULT_WALK_MINUTES
     terms: MortgageTerms = field(default_factory=MortgageTerms)
     unknown_city: str | None = None  # a city the buyer named that the graph does not hold
+    unknown_district: str | None = None  # a district of a known city that the graph does not hold
 
     def missing(self) -> list[str]:
         """The required slots not yet known, in :data:`SLOTS` order."""
@@ -98,7 +102,7 @@ class Needs:
 
     def as_dict(self) -> dict:
         """JSON-serialisable form (for ``truth``)."""
-        data = {k: v for k, v in self.__dict__.items() if k not in ("terms", "unknown_city")}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("terms", "unknown_city", "unknown_district")}
         if self.unknown_city:  # never substitute another city for the one asked about
             data["unknown_city"] = self.unknown_city
         else:  # no place named: the graph's default city (杭州 in the generated graph)
@@ -136,7 +140,17 @@ def parse_needs(text: str) -> Needs:
         line=metro if isinstance(metro, int) else None, station=station, no_metro=metro == "不限",
         walk_max=_last_int(WALK, text) or DEFAULT_WALK_MINUTES, terms=terms,
         unknown_city=None if city else _unknown_city(text),
+        unknown_district=_unknown_district(text, city) if city and not district else None,
     )
+
+
+def _unknown_district(text: str, city: str) -> str | None:
+    """A district written right after ``city`` (杭州萧山区, 杭州市上城区) that the graph has no such district of."""
+    known = {d for (c, d) in realestate_index().districts if c == city}
+    match = re.search(rf"{city}市?([\u4e00-\u9fff]{{1,3}}区)(?!房)", text)
+    if match is None or match.group(1) in known or match.group(1) in NOT_DISTRICTS:
+        return None
+    return match.group(1)
 
 
 def _unknown_city(text: str) -> str | None:

@@ -39,7 +39,7 @@ candidates); a stated 首付 amount and 月供 ceiling are used in the loan math
 
 >>> print(retrieve("想在北京海淀买个学区房，预算600万以内"))
 需求:北京(未覆盖) 预算600万 学区? 通勤?
-未覆盖:图谱中没有北京的房源，不能推荐北京的房子，也不能用其他城市代替；可查询的城市:杭州、苏州、南京
+未覆盖:图谱中没有北京的房源，不能推荐北京的房子，也不能用别处代替；可查询:杭州、苏州、南京
 """
 
 from __future__ import annotations
@@ -64,10 +64,8 @@ def build_truth(user_text: str) -> dict:
     """The JSON-serialisable facts the rules check, from the same code as :func:`retrieve`."""
     turns = parse_turns(user_text)
     needs = turns[-1]
-    if needs.unknown_city:  # nothing to retrieve, nothing to ask: the place is not covered
-        return {"city": needs.unknown_city, "pool": None, "not_in_graph": [needs.unknown_city],
-                "covered": list(realestate_index().cities), "needs": needs.as_dict(),
-                "terms": needs.terms.as_dict(), "states": [[] for _ in turns], "missing": [], "candidates": []}
+    if needs.unknown_city or needs.unknown_district:  # nothing to retrieve or ask: the place is not covered
+        return not_covered_truth(needs, len(turns))
     city = needs.city or default_city()
     missing = needs.missing()
     return {
@@ -75,6 +73,19 @@ def build_truth(user_text: str) -> dict:
         "terms": needs.terms.as_dict(), "states": [t.missing() for t in turns], "missing": missing,
         "candidates": [] if missing else select_candidates(needs),
     }
+
+
+def not_covered_truth(needs: Needs, turns: int) -> dict:
+    """The truth for a city (or a district of a known city) the graph does not hold: no candidates, no
+    question, and what the graph does cover (its cities, or the city's districts)."""
+    index = realestate_index()
+    if needs.unknown_city:
+        place, city, covered = needs.unknown_city, needs.unknown_city, list(index.cities)
+    else:
+        place, city = needs.city + needs.unknown_district, needs.city
+        covered = [d for (c, d) in index.districts if c == needs.city]
+    return {"city": city, "pool": None, "not_in_graph": [place], "covered": covered, "needs": needs.as_dict(),
+            "terms": needs.terms.as_dict(), "states": [[] for _ in range(turns)], "missing": [], "candidates": []}
 
 
 def select_candidates(needs: Needs) -> list[dict]:
@@ -169,13 +180,13 @@ def format_facts(truth: dict) -> str:
 
 def not_covered_line(truth: dict) -> str:
     place = "、".join(truth["not_in_graph"])
-    return (f"未覆盖:图谱中没有{place}的房源，不能推荐{place}的房子，也不能用其他城市代替；"
-            f"可查询的城市:{'、'.join(truth['covered'])}")
+    return (f"未覆盖:图谱中没有{place}的房源，不能推荐{place}的房子，也不能用别处代替；"
+            f"可查询:{'、'.join(truth['covered'])}")
 
 
 def needs_line(truth: dict) -> str:
     n = truth["needs"]
-    place = truth["city"] + ("(未覆盖)" if truth.get("not_in_graph") else n["district"] or "")
+    place = "、".join(truth["not_in_graph"]) + "(未覆盖)" if truth.get("not_in_graph") else truth["city"] + (n["district"] or "")
     budget = f"预算{n['budget']}万" if n["budget"] is not None else "预算?"
     return " ".join(p for p in ("需求:" + place, budget, _school_need(n), _metro_need(n), _area_need(n)) if p)
 

@@ -60,6 +60,26 @@ def test_a_city_not_in_the_graph_is_said_and_never_replaced():
     assert "杭州" not in facts.splitlines()[0] and "需求:北京(未覆盖)" in facts
 
 
+@pytest.mark.parametrize("text, unknown", [
+    ("杭州萧山区的学区房，预算400万，重点小学，1号线", "萧山区"),
+    ("杭州市上城区买房", "上城区"),
+    ("杭州滨江区，预算500万", None),
+    ("杭州的学区房，预算400万", None),  # 学区 is no district
+    ("杭州市区买房，预算500万", None),
+])
+def test_a_district_the_graph_lacks_is_said(text, unknown):
+    truth = build_truth(text)
+    assert parse_needs(text).unknown_district == unknown
+    if unknown:
+        assert truth["not_in_graph"] == ["杭州" + unknown] and truth["candidates"] == []
+        assert truth["covered"] == [d for (c, d) in realestate_index().districts if c == "杭州"]
+        assert f"未覆盖:图谱中没有杭州{unknown}的房源" in retrieve(text)
+        answer = write_turn(truth, "资深")
+        assert all(rule.fn(answer, {"truth": truth}).passed for rule in RULES)
+    else:
+        assert "not_in_graph" not in truth
+
+
 def test_the_gold_turn_for_an_uncovered_city_passes_every_rule():
     truth = build_truth("想在北京海淀买个学区房，预算600万以内")
     answer = write_turn(truth, "资深")
