@@ -102,3 +102,27 @@ def test_code_shipped_with_a_checkpoint_never_runs(tiny_base, tmp_path):
     (base / "config.json").write_text(json.dumps(config))
     load_causal_lm(base)
     assert not marker.exists()
+
+
+class _RunsCode:
+    """Unpickling this opens (creates) a file: what a planted pickle could do."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return open, (self.path, "w")
+
+
+def test_a_planted_pickle_among_the_trainer_resume_files_runs_no_code(toy, tiny_base, tmp_path):
+    """The optimizer, scheduler and RNG states are pickle files; the trainer reads them with torch's
+    restricted ``weights_only`` unpickler, which refuses anything but tensors and plain data."""
+    import pickle
+
+    recipe("sft").train(_ctx("sft", toy, tiny_base, tmp_path, "sft.max_steps=2", "sft.save_steps=2"))
+    checkpoint = tmp_path / ".work" / "sft" / "checkpoint-2"
+    marker = tmp_path / "code-ran"
+    (checkpoint / "optimizer.pt").write_bytes(pickle.dumps(_RunsCode(marker)))
+    with pytest.raises(pickle.UnpicklingError, match="[Ww]eights only load failed"):
+        recipe("sft").train(_ctx("sft", toy, tiny_base, tmp_path, "sft.max_steps=4", "sft.save_steps=2"))
+    assert not marker.exists()
