@@ -673,7 +673,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     add.add_argument("--role", choices=ROLES, default="annotator")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     args = parser.parse_args(argv)
-    store = Store.open(args.db)
+    try:
+        store = Store.open(args.db)
+    except StoreOpenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "upgrade":
         print(f"{store.url}: schema v{store.schema_version()} (code knows v{SCHEMA_VERSION})")
         return 0

@@ -356,6 +356,16 @@ def test_cli_adds_a_user(tmp_path, monkeypatch, capsys):
     assert Store.open(url).authenticate("carol", "cli-password").role == "admin"
 
 
+@pytest.mark.parametrize("url", ["mysql://u:secret@127.0.0.1/x", "postgresql://u:secret@127.0.0.1:9/x", "GARBAGE"])
+def test_a_store_that_cannot_be_opened_is_one_line(url, tmp_path, capsys):
+    if url == "GARBAGE":
+        url = f"sqlite:///{tmp_path / 'garbage.db'}"
+        (tmp_path / "garbage.db").write_bytes(bytes(range(256)) * 4)
+    assert main(["--db", url, "upgrade"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: --db ") and "cannot" in line and "secret" not in line  # the password masked
+
+
 @pytest.mark.parametrize("module", ["apps.store", "apps.store_auth", "apps.agreement", "apps.export"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
