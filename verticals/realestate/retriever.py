@@ -52,7 +52,7 @@ from verticals.realestate.needs import Needs, parse_turns
 MAX_FITTING = 2
 MAX_TEMPTING = 2
 NEAR_MISS = 1.2  # a tempting over-budget listing costs at most 20% more than the budget
-CHECKS = ("预算", "面积", "学区", "特长", "地铁", "首付", "月供")  # the last two only when the buyer states them
+CHECKS = ("预算", "面积", "学区", "特长", "地铁", "首付", "月供")  # a listing has the last two only when stated
 
 
 def retrieve(user_text: str) -> str:
@@ -107,7 +107,7 @@ def _tempting(rows: list[dict], needs: Needs) -> list[dict]:
     """Up to MAX_TEMPTING listings failing exactly one check, each a different check when possible."""
     by_check: dict[str, list[dict]] = {}
     for row in rows:
-        failed = [c for c in CHECKS if not row["checks"][c]]
+        failed = [c for c in CHECKS if not row["checks"].get(c, True)]
         if len(failed) == 1 and (failed[0] != "预算" or row["total"] <= needs.budget * NEAR_MISS):
             by_check.setdefault(failed[0], []).append(row)
     order = [c for c in CHECKS if c in by_check]
@@ -129,10 +129,12 @@ def evaluate_listing(listing: dict, needs: Needs) -> dict:
         "学区": needs.school != "应试" or school["key"] == "重点",
         "特长": needs.school != "素质" or needs.activity in school["activities"],
         "地铁": needs.no_metro or (walk <= needs.walk_max and _on_request(station, needs)),
-        "首付": needs.terms.down_wan is None or needs.terms.down_wan >= down,
-        "月供": needs.terms.monthly_max is None or monthly <= needs.terms.monthly_max,
     }
-    failed = [c for c in CHECKS if not checks[c]]
+    if needs.terms.down_wan is not None:  # checked only when stated, so other truths read as before
+        checks["首付"] = needs.terms.down_wan >= down
+    if needs.terms.monthly_max is not None:
+        checks["月供"] = monthly <= needs.terms.monthly_max
+    failed = [c for c in CHECKS if not checks.get(c, True)]
     return {
         "listing": listing["code"], "xiaoqu": listing["xiaoqu"], "total": listing["total_price"],
         "area": listing["area"], "layout": f"{listing['rooms']}室{listing['halls']}厅", "down": down,
