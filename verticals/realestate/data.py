@@ -17,7 +17,10 @@ see :func:`split_cities`); every training split comes from 杭州:
 The retriever only lists listings of the buyer's city, so every 小区, listing, school and station a dev
 or test answer can cite is unseen in SFT/RL/preference data, and dev and test share none. Profiles
 never repeat across splits. An imported graph without a test-pool city has no dev split: its eval pool
-is the test split (:func:`splits_used` says so).
+is the test split. One without an eval-pool city (a team's one city) is split by 区 instead
+(:func:`district_split`): families of the held-out districts name their district, so their facts list only
+its listings, and a training dialog whose facts list a held-out listing is dropped. :func:`splits_used`
+says which split was used.
 
 >>> chains = load_chains()
 >>> len(chains), sorted(chains[0])
@@ -63,13 +66,45 @@ def needs_match(family: Family, needs: dict, terms: dict) -> bool:
         (down or 30, rate or 3.1, years or 30) == (terms["down_percent"], terms["rate_percent"], terms["years"]))
 
 
+def district_split() -> dict[str, tuple[str, ...]] | None:
+    """Districts per split when the graph has no eval-pool city but one city with usable listings in at
+    least two districts: the smallest district (fewest usable listings) is the test split, the next one
+    the dev split when three or more are left, the others train. None when the graph splits by city.
+
+    Raises:
+        DataError: no eval-pool city and no city with usable listings in two districts.
+
+    >>> district_split() is None  # the generated graph holds whole cities out
+    True
+    """
+    index = realestate_index()
+    if any(index.listings_in(c) for c in pool_cities("eval")):
+        return None
+    counts = {}
+    for listing in index.listings.values():
+        x = index.xiaoqu[listing["xiaoqu"]]
+        counts[(x["city"], x["district"])] = counts.get((x["city"], x["district"]), 0) + 1
+    cities = sorted({c for c, _ in counts}, key=lambda c: -sum(n for (city, _), n in counts.items() if city == c))
+    districts = sorted((n, d) for (c, d), n in counts.items() if cities and c == cities[0])
+    if len(districts) < 2:
+        raise DataError(
+            "realestate: no eval-pool city (options.eval_cities in the 小区 mapping) and no city with usable "
+            f"listings in two 区 to hold one out; usable listings per (city, 区): {counts or 'none'}")
+    names = [d for _, d in districts]
+    held = {"test": names[:1], "eval": names[1:2] if len(names) >= 3 else []}
+    return {"city": (cities[0],), "train": tuple(names[len(held["test"]) + len(held["eval"]):]),
+            "eval": tuple(held["eval"]), "test": tuple(held["test"])}
+
+
 def split_cities() -> dict[str, tuple[str, ...]]:
     """The cities each split's families buy in: the train-pool cities, or the eval-pool ones for eval.
 
     Raises:
         DataError: a pool without a city that has usable listings, naming the listings left out and why.
     """
-    index, out = realestate_index(), {}
+    index, out, by_district = realestate_index(), {}, district_split()
+    if by_district:
+        return {split: by_district["city"] for split in SPLIT_POOL}
     for split, pool in SPLIT_POOL.items():
         cities = tuple(c for c in pool_cities(pool) if index.listings_in(c))
         if not cities:
@@ -93,30 +128,36 @@ def _dialogs() -> dict[str, list[list[str]]]:
             ``DRAWS_PER_EXAMPLE`` draws per example without enough distinct usable families, or
             templates the parser reads back wrong for this graph's names); the message says what is missing.
     """
-    rng, seen, out, cities = random.Random(DATA_SEED), set(), {}, split_cities()
+    rng, seen, out, cities, by_district = random.Random(DATA_SEED), set(), {}, split_cities(), district_split()
     for split in ("sft", "rl", "pref", "eval"):
-        out[split] = _split_dialogs(rng, split, cities[split], seen)
-    test_cities = tuple(c for c in pool_cities("test") if realestate_index().listings_in(c))
+        if by_district and split == "eval" and not by_district["eval"]:
+            continue  # too few districts for a dev split
+        out[split] = _split_dialogs(rng, split, cities[split], seen, by_district)
+    test_cities = by_district["city"] if by_district else tuple(
+        c for c in pool_cities("test") if realestate_index().listings_in(c))
     if test_cities:
-        out["test"] = _split_dialogs(random.Random(DATA_SEED + TEST_STREAM), "test", test_cities, seen)
+        out["test"] = _split_dialogs(random.Random(DATA_SEED + TEST_STREAM), "test", test_cities, seen, by_district)
     return out
 
 
-def _split_dialogs(rng: random.Random, split: str, cities: tuple[str, ...], seen: set) -> list[list[str]]:
-    """The user turns of ``split``'s dialogs, families of ``cities`` whose profile is not in ``seen`` (updated)."""
+def _split_dialogs(rng: random.Random, split: str, cities: tuple[str, ...], seen: set,
+                   by_district: dict | None = None) -> list[list[str]]:
+    """The user turns of ``split``'s dialogs, families of ``cities`` (of the split's districts when the graph
+    is split by district) whose profile is not in ``seen`` (updated)."""
     dialogs, examples, draws = [], 0, 0
     target = SIZES[split] + SPARE_PREF_DIALOGS * (split == "pref")
+    districts = by_district[split if split in ("eval", "test") else "train"] if by_district else None
     while examples < target:
         draws += 1
         if draws > DRAWS_PER_EXAMPLE * target:
             raise DataError(_too_few_families(split, cities, examples, target, draws - 1))
         city = cities[0] if len(cities) == 1 else rng.choice(cities)
-        family = sample_family(rng, city)
+        family = sample_family(rng, city, districts, say_district=districts is not None and split in ("eval", "test"))
         if family.key() in seen:
             continue
         turns = user_turns(family, rng)
         final = dialog_examples("check", turns, BEST_STYLE, 0)[-1]["truth"]
-        if not usable(final):
+        if not usable(final) or (districts is not None and not _within(final, districts)):
             continue
         if not needs_match(family, final["needs"], final["terms"]):
             raise DataError(f"realestate: the dialog templates are misread for this graph (a 小区, district or "
@@ -127,12 +168,23 @@ def _split_dialogs(rng: random.Random, split: str, cities: tuple[str, ...], seen
     return dialogs
 
 
+def _within(truth: dict, districts: tuple[str, ...]) -> bool:
+    """Whether every listing the facts list is in one of ``districts``."""
+    index = realestate_index()
+    return all(index.xiaoqu[c["xiaoqu"]]["district"] in districts for c in truth["candidates"])
+
+
 def splits_used() -> str:
     """One line saying what the dev and test splits hold out in this graph.
 
     >>> splits_used()
     'dev: families in 苏州 (eval-pool city); test: families in 南京 (test-pool city)'
     """
+    by_district = district_split()
+    if by_district:
+        city, dev = by_district["city"][0], "、".join(by_district["eval"])
+        return (f"by 区 (the graph has no eval-pool city): dev: {f'families in {city}{dev}' if dev else 'none'}; "
+                f"test: families in {city}{'、'.join(by_district['test'])}; train: {'、'.join(by_district['train'])}")
     dev = "、".join(split_cities()["eval"])
     if "test" not in _dialogs():
         return f"dev: none (the graph has no test-pool city with a usable listing); test: families in {dev} (eval-pool city)"
@@ -174,7 +226,7 @@ def load_rl_prompts() -> list[dict]:
 def load_dev_set() -> list[dict]:
     """60 dev examples (苏州 only, for choosing settings), one turn per dialog; the answer is the best
     broker's. None when the graph has no test-pool city (its eval pool is then the test split)."""
-    if "test" not in _dialogs():
+    if "test" not in _dialogs() or "eval" not in _dialogs():
         return []
     return [_one_turn("eval", i, turns, BEST_STYLE) for i, turns in enumerate(_dialogs()["eval"])]
 

@@ -76,10 +76,15 @@ class Family:
                 self.station, self.walk, self.area_min, self.terms)
 
 
-def sample_family(rng: random.Random, city: str) -> Family:
-    """A random family built around a random listing of ``city`` (which therefore fits its needs)."""
+def sample_family(rng: random.Random, city: str, districts: tuple[str, ...] | None = None,
+                  say_district: bool = False) -> Family:
+    """A random family built around a random listing of ``city`` (which therefore fits its needs): of one of
+    ``districts`` when given, the family then naming the district when ``say_district``."""
     index = realestate_index()
-    listing = rng.choice(index.listings_in(city))
+    listings = index.listings_in(city)
+    if districts is not None:
+        listings = [d for d in listings if index.xiaoqu[d["xiaoqu"]]["district"] in districts]
+    listing = rng.choice(listings)
     xiaoqu = index.xiaoqu[listing["xiaoqu"]]
     level = "初中" if rng.random() < 0.15 else "小学"
     school, activity = _school_need(rng, index.school_of(xiaoqu["code"], level))
@@ -92,7 +97,7 @@ def sample_family(rng: random.Random, city: str) -> Family:
     return Family(
         kind=rng.choices(list(KIND_WEIGHTS), list(KIND_WEIGHTS.values()))[0], city=city,
         say_city=index.cities[city]["pool"] == "eval" or city != default_city() or rng.random() < 0.7,
-        district=xiaoqu["district"] if rng.random() < 0.35 else None,
+        district=xiaoqu["district"] if rng.random() < 0.35 or say_district else None,
         budget=-(-listing["total_price"] // 10) * 10 + rng.choice((0, 10, 20, 30, 50)), school=school,
         activity=activity, level=level, line=line, station=station, walk=walk, area_min=area, terms=terms,
         target=listing["code"],
