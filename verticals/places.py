@@ -31,12 +31,13 @@ DISTRICTS = {
     "武侯": "成都", "锦江": "成都",
 }
 
+_PLACE = re.compile("|".join(sorted({*CITIES, *PROVINCES, *DISTRICTS}, key=len, reverse=True)))  # longest first
+
 
 def places_named(text: str) -> list[str]:
     """Cities and provinces named in ``text`` (a district stands for its city), in order, each once."""
-    names = sorted({*CITIES, *PROVINCES, *DISTRICTS}, key=len, reverse=True)
     found = []
-    for match in re.finditer("|".join(names), text):
+    for match in _PLACE.finditer(text):
         place = DISTRICTS.get(match.group(0)) or match.group(0)
         if place not in found:
             found.append(place)
