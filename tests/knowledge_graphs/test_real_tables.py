@@ -166,7 +166,7 @@ def test_gaokao_old_system_tracks_batches_bands_and_university_names():
     assert graph.nodes["university:扬州市职业大学"]["campus"] is None  # the bracket is an alias, not a campus
     admissions = by_kind["admissions"]
     assert admissions.notes["university_abbreviation"] > 0 and admissions.values["university_not_resolved"] == ["新设学院"]
-    assert dict(admissions.dropped) == {"either_or_subjects": 10}
+    assert dict(admissions.dropped) == {"either_or_subjects": 15}  # 物理或化学: 5 groups x 3 years
     ranked = [e for *_, e in graph.edges(data=True) if e["kind"] == "admission"]
     assert ranked and all(e["min_rank"] for e in ranked)  # 最低排名 read directly: no 一分一段 needed
 
