@@ -107,7 +107,9 @@ def parse_profile(text: str) -> StudentProfile:
     first = {"物理类": "物理", "历史类": "历史"}.get(track)  # 3+1+2: the first subject follows from the track
     if first and first not in subjects:
         subjects = tuple(s for s in SUBJECTS if s in subjects or s == first)
-    rank, score = find_rank(text), find_score(text)
+    rank = find_rank(text)
+    without_rank = RANK_PATTERNS[1].sub(" ", RANK_PATTERNS[0].sub(" ", text))  # 排名 700 is no score
+    score = find_score(without_rank)
     if score is None and rank is None:
         raise ProfileError("没有识别到高考分数或位次（例如：考了598分，或位次35000）")
     return StudentProfile(province, find_year(text), track, score, subjects,
