@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up and run the main job: `vkit run gaokao` from the shipped tiny MoE base (about 15 minutes on 2 CPU cores).
+# Set up and run the main job: `vkit run gaokao` from the shipped tiny MoE base (about 10-15 minutes on 2 CPU cores).
 # Extra arguments go to `vkit run`, e.g.  bash scripts/run.sh auto --preset micro
 set -euo pipefail
 cd "$(dirname "$0")/.."
