@@ -109,15 +109,27 @@ def _rows(obj, prefix: str, type_name, sections: list) -> list[str]:
     return rows
 
 
+def _precedence() -> str:
+    """The layering, as ``resolve_run_config``'s docstring states it (its indented block), dedented."""
+    import textwrap
+
+    from core_training.config import resolve_run_config
+
+    doc = inspect.getdoc(resolve_run_config) or ""
+    head, _, rest = doc.partition("\n\n")
+    block = rest.split("\n\n")[0] if "recedence" in head else head
+    return textwrap.dedent(block).strip().replace("``", "")
+
+
 def configuration_page() -> str:
     from core_training.config import PRESETS, RunConfig, _type_name
 
     out = [HEADER.format(source="core_training/config.py"), "# Configuration\n\n",
            "Every key of a run's config, with its type, default and meaning. The defaults are the tiny CPU run; "
-           "a layer above replaces them, in this order: defaults, the vertical's own overrides, the preset "
-           "(`--preset micro`), each `--config FILE.yaml`, then `key.sub=value` on the command line. An unknown "
-           "key or a wrong type stops the run with the dotted key named. The resolved config of a run is in "
-           "`RUN/config.json`.\n\n",
+           "layers above replace them (from `core_training.config.resolve_run_config`):\n\n",
+           f"```text\n{_precedence()}\n```\n\n",
+           "An unknown key or a wrong type stops the run with the dotted key named. The resolved config of a run "
+           "is in `RUN/config.json`.\n\n",
            "```\nvkit run gaokao sft.learning_rate=2e-3 stages=cpt,sft --config my.yaml\n```\n\n"]
     sections: list = [("", RunConfig())]
     while sections:
