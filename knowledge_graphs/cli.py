@@ -5,11 +5,14 @@
     vkit kg stats kg/gaokao
     vkit kg validate kg/gaokao
     vkit kg check gaokao kg/gaokao   # can this graph train gaokao? (dataset builders, no training)
+    vkit kg generate gaokao --size full --out kg/gaokao-full   # ~2,900 universities, 31 provinces
 
 ``import`` reads each (``--source``, ``--mapping``) pair in order into ``DIR/graph.json`` (adding to a
 graph already there unless ``--replace``), writes ``DIR/import_report.json`` and prints it: rows read,
 used and dropped by reason. ``--kind`` overrides the mappings' ``kind:``. ``validate`` exits 1 when
-the graph breaks its vertical's schema. Registered under the ``vkit.commands`` entry-point group.
+the graph breaks its vertical's schema. ``generate`` writes a generated graph (the shipped one, or
+gaokao's full-size one) where an import would, so ``VKIT_<VERTICAL>_GRAPH=DIR`` loads it the same way.
+Registered under the ``vkit.commands`` entry-point group.
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ def register(subparsers) -> None:
     check.add_argument("vertical", help="gaokao, auto or realestate")
     check.add_argument("graph", help="graph directory (the --out of kg import) or graph JSON file")
     check.set_defaults(fn=check_command)
+    gen = sub.add_parser("generate", help="write a generated graph (shipped size, or gaokao at full size) to DIR")
+    gen.add_argument("vertical", help="gaokao, auto or realestate")
+    gen.add_argument("--size", choices=("shipped", "full"), default="shipped",
+                     help="shipped: the graph the vertical trains on; full: real-world size (gaokao only)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--out", required=True, help="graph directory (graph.json is written there)")
+    gen.set_defaults(fn=generate_command)
 
 
 def check_command(args) -> int:
@@ -89,6 +99,37 @@ def import_command(args) -> int:
     print(f"graph: {existing} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges); "
           f"{len(errors)} schema errors, {len(warnings)} warnings (vkit kg validate {out})")
     print(f"report: {out / REPORT_FILE}")
+    return 0
+
+
+GENERATORS = {  # (vertical, size) -> "module:function(seed)"
+    ("gaokao", "shipped"): "knowledge_graphs.gaokao:build_gaokao_graph",
+    ("gaokao", "full"): "knowledge_graphs.gaokao_full:build_full_gaokao_graph",
+    ("auto", "shipped"): "knowledge_graphs.auto:build_auto_graph",
+    ("realestate", "shipped"): "knowledge_graphs.realestate:build_realestate_graph",
+}
+
+
+def generate_command(args) -> int:
+    import importlib
+    import time
+
+    from knowledge_graphs.io import save_graph
+
+    target = GENERATORS.get((args.vertical, args.size))
+    if target is None:
+        sizes = sorted(size for vertical, size in GENERATORS if vertical == args.vertical)
+        known = f"sizes {', '.join(sizes)}" if sizes else f"verticals {', '.join(sorted({v for v, _ in GENERATORS}))}"
+        print(f"vkit kg: error: no {args.size} generator for {args.vertical!r}; there are {known}", file=sys.stderr)
+        return 2
+    module, function = target.split(":")
+    start = time.perf_counter()
+    graph = getattr(importlib.import_module(module), function)(args.seed)
+    path = save_graph(graph, graph_path(args.out))
+    stats = graph_stats(graph)
+    print(f"graph: {path} ({graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges) "
+          f"in {time.perf_counter() - start:.1f} s; nodes {stats['nodes']}")
+    print(f"use it: VKIT_{args.vertical.upper()}_GRAPH={args.out}")
     return 0
 
 

@@ -15,6 +15,7 @@ years hold the most admission years (all three in the generated graph: 2024 and 
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -119,6 +120,65 @@ def exam_years_of(table_years: set[int], admission_years: set[int]) -> tuple[int
     covered = {year: len(admission_years & set(range(year - HISTORY_YEARS, year))) for year in table_years}
     best = max(covered.values(), default=0)
     return tuple(sorted(year for year, count in covered.items() if count == best and count > 0))
+
+
+@dataclass(frozen=True)
+class Histories:
+    """The admission histories of the groups recruiting in one province and 科类, for one exam year.
+
+    Attributes:
+        avg_ranks: each group's mean minimum rank over the years it has, ascending (for bisect).
+        groups: (group id, ranks of the years it has, years it lacks), in the order of ``avg_ranks``
+            (ties by group id).
+        without_history: how many recruiting groups have none of the years.
+    """
+
+    avg_ranks: tuple[int, ...]
+    groups: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]
+    without_history: int
+
+    def between(self, low: float, high: float) -> tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]:
+        """The groups whose mean rank is in [low, high]: a bisect, not a scan of every group.
+
+        >>> h = Histories((100, 200, 300), (("a", (100,), ()), ("b", (200,), ()), ("c", (300,), ())), 0)
+        >>> [g[0] for g in h.between(150, 300)]
+        ['b', 'c']
+        """
+        return self.groups[bisect.bisect_left(self.avg_ranks, low):bisect.bisect_right(self.avg_ranks, high)]
+
+
+_HISTORIES: dict[str, tuple] = {}  # "tables" -> (the index they were read from, {(province, track, year): Histories})
+
+
+def histories(province: str, track: str, exam_year: int) -> Histories:
+    """:class:`Histories` over the ``HISTORY_YEARS`` before ``exam_year``; built once per graph index and key,
+    so a lookup on a full-size graph reads the few groups near a rank instead of every group."""
+    index = gaokao_index()
+    cached = _HISTORIES.get("tables")
+    if cached is None or cached[0] is not index:  # a new graph gets new tables
+        cached = _HISTORIES["tables"] = (index, {})
+    key = (province, track, exam_year)
+    if key not in cached[1]:
+        cached[1][key] = _build_histories(index, *key)
+    return cached[1][key]
+
+
+def _build_histories(index: GaokaoIndex, province: str, track: str, exam_year: int) -> Histories:
+    rows, without = [], 0
+    for group_id in index.offers.get((province, track), ()):
+        ranks, missing = [], []
+        for year in range(exam_year - HISTORY_YEARS, exam_year):
+            record = index.records.get((group_id, province, track, year))
+            if record is None:
+                missing.append(year)
+            else:
+                ranks.append(record["min_rank"])
+        if not ranks:
+            without += 1
+            continue
+        rows.append((round(sum(ranks) / len(ranks)), group_id, tuple(ranks), tuple(missing)))
+    rows.sort()
+    return Histories(tuple(r[0] for r in rows), tuple(r[1:] for r in rows), without)
 
 
 @lru_cache(maxsize=1)

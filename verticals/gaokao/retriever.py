@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 
-from verticals.gaokao.kg import HISTORY_YEARS, gaokao_index
+from verticals.gaokao.kg import HISTORY_YEARS, gaokao_index, histories
 from verticals.gaokao.profile import WISH_VERBS, ProfileError, StudentProfile, parse_profile
 from verticals.places import CITIES, places_named
 from verticals.gaokao.vocab import RISKS, TIERS, is_volatile, margin_percent, tier_for_margin
@@ -129,37 +129,58 @@ def all_groups(profile: StudentProfile, rank: int) -> list[dict]:
 
     A row gets ``missing_years`` only when it lacks some (never with the generated graph).
     """
-    index = gaokao_index()
     rows = []
-    for group_id in index.offers.get((profile.province, profile.track), ()):
-        group, university = index.groups[group_id], index.university_of(group_id)
+    for group_id in gaokao_index().offers.get((profile.province, profile.track), ()):
         ranks, missing = history(group_id, profile)
-        if not ranks:
-            continue
-        avg_rank = round(sum(ranks) / len(ranks))
-        margin = margin_percent(avg_rank, rank)
-        row = {
-            "group_id": group_id, "university": university["name"], "group": group["name"],
-            "city": university["city"], "field": group["field"], "subjects_required": group["subjects"],
-            "ranks": ranks, "avg_rank": avg_rank, "margin": margin, "tier": tier_for_margin(margin),
-            "subject_ok": set(group["subjects"]) <= set(profile.subjects), "volatile": is_volatile(ranks),
-            "wish_match": group["field"] == profile.wish_field or university["city"] == profile.wish_city,
-        }
-        if missing:
-            row["missing_years"] = missing
-        rows.append(row)
+        if ranks:
+            rows.append(_row(group_id, ranks, missing, profile, rank))
+    return rows
+
+
+def _row(group_id: str, ranks: list[int], missing: list[int], profile: StudentProfile, rank: int) -> dict:
+    """One group's statistics for the student: mean rank, 差, tier, 选科 fit, 大小年, wish match."""
+    index = gaokao_index()
+    group, university = index.groups[group_id], index.university_of(group_id)
+    avg_rank = round(sum(ranks) / len(ranks))
+    margin = margin_percent(avg_rank, rank)
+    row = {
+        "group_id": group_id, "university": university["name"], "group": group["name"],
+        "city": university["city"], "field": group["field"], "subjects_required": group["subjects"],
+        "ranks": ranks, "avg_rank": avg_rank, "margin": margin, "tier": tier_for_margin(margin),
+        "subject_ok": set(group["subjects"]) <= set(profile.subjects), "volatile": is_volatile(ranks),
+        "wish_match": group["field"] == profile.wish_field or university["city"] == profile.wish_city,
+    }
+    if missing:
+        row["missing_years"] = missing
+    return row
+
+
+def selectable_rows(profile: StudentProfile, rank: int) -> list[dict]:
+    """The rows of :func:`all_groups` that :func:`select_candidates` may pick: those in a tier window whose
+    选科 fits, or that lie within ``MISFIT_MAX_MARGIN``. Read from the history index
+    (:func:`verticals.gaokao.kg.histories`), so only groups whose mean rank can give such a 差 are looked at
+    and a row is built only for those that qualify: a full-size graph has thousands of groups per province."""
+    low = min(w[0] for w in TIER_WINDOWS.values()) - 1  # a 差 is rounded: keep a point of slack each side
+    high = max(w[1] for w in TIER_WINDOWS.values()) + 1
+    near = histories(profile.province, profile.track, profile.year).between(rank * (1 + low / 100),
+                                                                              rank * (1 + high / 100))
+    groups, subjects, rows = gaokao_index().groups, set(profile.subjects), []
+    for group_id, ranks, missing in near:
+        margin = margin_percent(round(sum(ranks) / len(ranks)), rank)
+        fits = set(groups[group_id]["subjects"]) <= subjects
+        if _margin_in_window(margin) and (fits or abs(margin) <= MISFIT_MAX_MARGIN):
+            rows.append(_row(group_id, list(ranks), list(missing), profile, rank))
     return rows
 
 
 def groups_without_history(profile: StudentProfile) -> int:
     """How many groups recruiting in the student's province and 科类 have no record in the three years."""
-    offers = gaokao_index().offers.get((profile.province, profile.track), ())
-    return sum(1 for group_id in offers if not history(group_id, profile)[0])
+    return histories(profile.province, profile.track, profile.year).without_history
 
 
 def select_candidates(profile: StudentProfile, rank: int) -> list[dict]:
     """Up to ``PER_TIER`` fitting groups per tier plus one close non-fitting group, numbered by rank."""
-    rows = [r for r in all_groups(profile, rank) if _in_window(r)]
+    rows = selectable_rows(profile, rank)
     chosen = []
     for tier in TIERS:
         fitting = [r for r in rows if r["subject_ok"] and r["tier"] == tier]
@@ -178,9 +199,9 @@ def _preference(row: dict, tier: str) -> tuple:
     return unsteady_safety, not row["wish_match"], abs(row["margin"] - TIER_TARGETS[tier]), row["group_id"]
 
 
-def _in_window(row: dict) -> bool:
-    low, high = TIER_WINDOWS[row["tier"]]
-    return low <= row["margin"] <= high
+def _margin_in_window(margin: int) -> bool:
+    low, high = TIER_WINDOWS[tier_for_margin(margin)]
+    return low <= margin <= high
 
 
 def relevant_risks(profile: StudentProfile, chosen: list[dict]) -> list[str]:
