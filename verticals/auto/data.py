@@ -15,7 +15,7 @@ Held-out evaluation is by series, in two splits (:mod:`verticals.auto.kg`):
   (both trims of a comparison), and every dev recommendation recommends at least one of them;
 * ``test`` (:func:`load_eval_set`, never used to choose anything): the same with the 6 test series of two
   超豪华 brands; no test example lists a trim of another split. Its recommendations have budgets of
-  ``TEST_BUDGETS`` (every test trim costs over 75万, out of reach of the others' budgets). It is drawn
+  ``TEST_BUDGETS`` (every test trim costs over 75万, out of reach of the others' budgets: :func:`priced_out`). It is drawn
   from a random stream of its own after every other split, so adding it changed no other example.
 
 An imported graph without test series has no dev split: its eval series are the test split
@@ -70,7 +70,7 @@ def split_ok(truth: dict, split: str) -> bool:
         return all(p == "train" for p in pools)
     if truth["type"] == "recommend":
         recommended = any(pool_of(c["trim"]) == pool for c in truth["candidates"] if c["id"] in truth["recommend"])
-        return recommended and (pool == "eval" or "eval" not in pools)
+        return recommended and ({"eval": "test", "test": "eval"}[pool] not in pools)  # dev and test share no trim
     return all(p == pool for p in pools)
 
 
@@ -81,6 +81,14 @@ def split_pool(split: str) -> str:
     ('train', 'eval', 'test')
     """
     return split if split in ("eval", "test") else "train"
+
+
+def priced_out(pool: str) -> bool:
+    """Whether every trim of ``pool`` costs over ``TEST_MIN_PRICE``, out of reach of the usual budgets (the
+    generated test series): its recommendations then get budgets of ``TEST_BUDGETS``."""
+    from knowledge_graphs.auto import TEST_MIN_PRICE
+
+    return all(auto_index().trims[t]["price"] > TEST_MIN_PRICE for t in trim_pool(pool))
 
 
 @lru_cache(maxsize=3)
@@ -105,7 +113,7 @@ def draw_question(rng: random.Random, kind: str, split: str) -> tuple[str, dict]
     elif kind == "compare":
         text, intent = compare_question(rng, pool)
     else:
-        text, intent = recommend_question(rng, TEST_BUDGETS if split == "test" else None)
+        text, intent = recommend_question(rng, TEST_BUDGETS if split == "test" and priced_out("test") else None)
     if text is None:
         return None
     try:
@@ -120,12 +128,13 @@ def draw_question(rng: random.Random, kind: str, split: str) -> tuple[str, dict]
 def check_pools() -> None:
     """A DataError naming what is missing when the graph has no held-out or no training trims."""
     index = auto_index()
-    for pool, role in (("eval", "held-out (eval)"), ("train", "training")):
-        if not trim_pool(pool):
+    for pools, role in ((("eval", "test"), "held-out (dev or test)"), (("train",), "training")):
+        if not any(trim_pool(pool) for pool in pools):
             raise DataError(
-                f"auto: the graph has no {role} trims. The eval set is held out by series: an imported graph names "
-                "its eval series with options.eval_series in the trims mapping (or, without any, the series named "
-                f"in verticals.auto.kg.HELD_OUT_SERIES are held out); at least one series must be left for "
+                f"auto: the graph has no {role} trims. The dev and test sets are held out by series: an imported "
+                "graph names them with options.eval_series / test_series in the trims mapping (without any, the "
+                "series named in verticals.auto.kg.HELD_OUT_SERIES, or else the last ~15% of the series, are held "
+                f"out); at least one series must be left for "
                 f"training. Series: {sorted(s['name'] for s in index.series.values())}; held out: "
                 f"{sorted(index.series[s]['name'] for s in index.held_out)}")
 
@@ -141,7 +150,8 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
     check_pools()
     rng, seen, out = random.Random(DATA_SEED), set(), {}
     for split in ("sft", "rl", "pref", "eval"):
-        out[split] = _split_questions(rng, split, seen)
+        if split != "eval" or trim_pool("eval"):
+            out[split] = _split_questions(rng, split, seen)
     if trim_pool("test"):
         out["test"] = _split_questions(random.Random(DATA_SEED + TEST_STREAM), "test", seen)
     return out
@@ -179,10 +189,11 @@ def splits_used() -> str:
     """
     index = auto_index()
     names = lambda ids: " ".join(sorted(index.series[s]["name"] for s in ids))  # noqa: E731
+    chosen = "by series chosen automatically (the graph names none): " if index.split_by == "automatic" else ""
     if not index.test:
         return f"dev: none (the graph has no test series); test: {len(index.held_out)} held-out series ({names(index.held_out)})"
-    return (f"dev: {len(index.held_out)} held-out series ({names(index.held_out)}); "
-            f"test: {len(index.test)} test series ({names(index.test)})")
+    dev = f"{len(index.held_out)} held-out series ({names(index.held_out)})" if index.held_out else "none"
+    return f"{chosen}dev: {dev}; test: {len(index.test)} test series ({names(index.test)})"
 
 
 def _gold(split: str, styles: Iterable[str]) -> list[dict]:
@@ -206,7 +217,7 @@ def load_rl_prompts() -> list[dict]:
 def load_dev_set() -> list[dict]:
     """60 dev examples (for choosing settings) about trims of the dev series; none when the graph has no
     test series (its held-out series are then the test split)."""
-    return _gold("eval", repeat("干练")) if "test" in _questions() else []
+    return _gold("eval", repeat("干练")) if {"eval", "test"} <= set(_questions()) else []
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,8 @@ over bodies, energies and price classes; the dev split) and of the generator's `
 two 超豪华 brands; the test split) appear in no training question, retrieved fact list or gold answer (see
 :mod:`verticals.auto.data`). An imported graph names its held-out series with the importer options
 ``eval_series`` and ``test_series`` (series ``pool`` = ``eval`` / ``test``); one without any ``pool``
-falls back to the names.
+falls back to the names, and one without those names to :func:`automatic_split` (by series: one brand's
+table works too).
 
 >>> index = auto_index()
 >>> len(index.brands), len(index.series), len(index.trims) > 140, len(index.held_out), len(index.test)
@@ -60,8 +61,9 @@ class AutoIndex:
         by_name: normalised full name (``2024款星驰逐风1.5t舒适型``) -> trim id.
         aliases: (normalised alias, series id), longest alias first; aliases are the series name and
             brand + series.
-        held_out: ids of the held-out series of the dev split (:func:`held_out_series`).
-        test: ids of the series of the test split (:func:`test_series`).
+        held_out: ids of the held-out series of the dev split (:func:`series_split`).
+        test: ids of the series of the test split.
+        split_by: how they were chosen: ``pool``, ``names`` or ``automatic``.
     """
 
     brands: Mapping[str, dict]
@@ -72,6 +74,7 @@ class AutoIndex:
     aliases: tuple[tuple[str, str], ...]
     held_out: frozenset[str]
     test: frozenset[str] = frozenset()
+    split_by: str = "names"
 
     def latest_trims(self, series_id: str) -> tuple[str, ...]:
         """Trims of the series' newest model year (the ones on sale)."""
@@ -106,43 +109,55 @@ def auto_index() -> AutoIndex:
         trims_of[d["series"]].append(tid)
     aliases = [(normalize(s["name"]), sid) for sid, s in series.items()]
     aliases += [(normalize(s["brand_name"] + s["name"]), sid) for sid, s in series.items()]
+    dev, test, split_by = series_split(series)
     return AutoIndex(
         brands=brands, series=series, trims=trims,
         trims_of={sid: tuple(sorted(ids, key=lambda t: (trims[t]["year"], trims[t]["price"], t)))
                   for sid, ids in trims_of.items()},
         by_name={normalize(d["full_name"]): tid for tid, d in trims.items()},
         aliases=tuple(sorted(aliases, key=lambda a: (-len(a[0]), a[0]))),
-        held_out=held_out_series(series),
-        test=test_series(series),
+        held_out=dev, test=test, split_by=split_by,
     )
 
 
-def held_out_series(series: Mapping[str, dict]) -> frozenset[str]:
-    """Ids of the eval series: ``pool == "eval"`` when the graph gives series a pool (an import with
-    ``options.eval_series``), else the series named in :data:`HELD_OUT_SERIES` (the generated graph).
+def series_split(series: Mapping[str, dict]) -> tuple[frozenset[str], frozenset[str], str]:
+    """(dev series ids, test series ids, how they were chosen) of a graph's series.
 
-    >>> sorted(held_out_series({"series:S1": {"name": "澄空"}, "series:S2": {"name": "逐风"}}))
-    ['series:S1']
-    >>> sorted(held_out_series({"series:S1": {"name": "澄空", "pool": "train"}, "series:S2": {"name": "逐风", "pool": "eval"}}))
-    ['series:S2']
+    ``pool`` when the graph gives series a pool (an import with ``options.eval_series`` / ``test_series``);
+    else ``names`` when series carry the names of :data:`HELD_OUT_SERIES` (dev) and the generator's
+    ``TEST_SERIES`` (test); else ``automatic`` (:func:`automatic_split`: an import of one brand's 配置表, say).
+
+    >>> series_split({"series:S1": {"name": "澄空"}, "series:S2": {"name": "逐风"}, "series:S3": {"name": "琉璃"}})
+    (frozenset({'series:S1'}), frozenset({'series:S3'}), 'names')
+    >>> series_split({"series:S1": {"name": "澄空", "pool": "train"}, "series:S2": {"name": "逐风", "pool": "eval"}})
+    (frozenset({'series:S2'}), frozenset(), 'pool')
     """
-    if any("pool" in s for s in series.values()):
-        return frozenset(sid for sid, s in series.items() if s.get("pool") == "eval")
-    return frozenset(sid for sid, s in series.items() if s["name"] in HELD_OUT_SERIES)
-
-
-def test_series(series: Mapping[str, dict]) -> frozenset[str]:
-    """Ids of the test series: ``pool == "test"`` when the graph gives series a pool (an import with
-    ``options.test_series``), else the series named like the generator's ``TEST_SERIES``.
-
-    >>> sorted(test_series({"series:S1": {"name": "琉璃"}, "series:S2": {"name": "逐风"}}))
-    ['series:S1']
-    >>> sorted(test_series({"series:S1": {"name": "琉璃", "pool": "train"}}))
-    []
-    """
-    if any("pool" in s for s in series.values()):
-        return frozenset(sid for sid, s in series.items() if s.get("pool") == "test")
     from knowledge_graphs.auto import TEST_SERIES
 
-    names = {spec.name for spec in TEST_SERIES}
-    return frozenset(sid for sid, s in series.items() if s["name"] in names)
+    if any("pool" in s for s in series.values()):
+        pools = {pool: frozenset(sid for sid, s in series.items() if s.get("pool") == pool) for pool in ("eval", "test")}
+        return pools["eval"], pools["test"], "pool"
+    test_names = {spec.name for spec in TEST_SERIES}
+    dev = frozenset(sid for sid, s in series.items() if s["name"] in HELD_OUT_SERIES)
+    test = frozenset(sid for sid, s in series.items() if s["name"] in test_names)
+    if dev or test:
+        return dev, test, "names"
+    auto = automatic_split(series)
+    return auto["eval"], auto["test"], "automatic"
+
+
+def automatic_split(series: Mapping[str, dict]) -> dict[str, frozenset[str]]:
+    """Held-out series for a graph that names none: the last ~15% of the series by id are the test split,
+    the ~15% before them the dev split (when a series is left to train on), the rest train.
+
+    >>> ids = {f"series:S{i}": {"name": f"车{i}"} for i in range(1, 8)}
+    >>> {k: sorted(v) for k, v in automatic_split(ids).items()}
+    {'eval': ['series:S6'], 'test': ['series:S7']}
+    >>> {k: sorted(v) for k, v in automatic_split({"series:S1": {}, "series:S2": {}}).items()}
+    {'eval': [], 'test': ['series:S2']}
+    """
+    ids = sorted(series)
+    k = max(1, round(0.15 * len(ids)))
+    test = ids[-k:] if len(ids) > 1 else []
+    dev = ids[-2 * k:-k] if len(ids) > 2 * k else []
+    return {"eval": frozenset(dev), "test": frozenset(test)}

@@ -64,7 +64,7 @@ def test_a_graph_too_small_is_a_clear_error(tmp_path, on_graph, imported_run):
     from verticals.auto import data
 
     with pytest.raises(DataError, match=r"could not draw a usable recommend question for sft .* It needs a budget "
-                                        r".* The graph has 3 training trims in 1 series"):
+                                        r".* The graph has 3 train-pool trims in 1 series"):
         data.load_chains()
     run = imported_run.vkit("run", "auto", "--preset", "micro", "--output", tmp_path / "run",
                             env={"VKIT_AUTO_GRAPH": str(tmp_path / "kg")}, timeout=300)
@@ -72,7 +72,7 @@ def test_a_graph_too_small_is_a_clear_error(tmp_path, on_graph, imported_run):
     assert "Traceback" not in run.stderr
 
 
-def test_a_graph_without_held_out_trims_says_so(tmp_path, on_graph):
+def test_a_graph_naming_no_held_out_series_holds_some_out_by_itself(tmp_path, on_graph):
     from knowledge_graphs.importers import import_tables
     from knowledge_graphs.io import save_graph
 
@@ -83,6 +83,14 @@ def test_a_graph_without_held_out_trims_says_so(tmp_path, on_graph):
     save_graph(graph, tmp_path / "graph.json")
     on_graph(tmp_path / "graph.json")
     from verticals.auto import data
+    from verticals.auto.kg import auto_index
 
-    with pytest.raises(DataError, match="no held-out \\(eval\\) trims.*options.eval_series"):
-        data.load_eval_set()
+    index = auto_index()
+    assert index.split_by == "automatic" and index.held_out and index.test and not index.held_out & index.test
+    assert data.splits_used().startswith("by series chosen automatically")
+    series = lambda rows: {c["series"] for e in rows for c in e["truth"]["candidates"]}  # noqa: E731
+    names = lambda ids: {index.series[s]["name"] for s in ids}  # noqa: E731
+    test = data.load_eval_set()
+    assert series(e for e in test if e["truth"]["type"] != "recommend") == names(index.test)
+    assert not series(test) & names(index.held_out) and not series(data.load_dev_set()) & names(index.test)
+    assert not series(data.load_chains()) & (names(index.test) | names(index.held_out))
