@@ -79,7 +79,8 @@ def admission_texts(rng: random.Random, pool: str) -> list[str]:
         record = index.records[(group_id, province, track, year)]
         group, university = index.groups[group_id], index.university_of(group_id)
         plan = "招生计划未公布" if record.get("plan") is None else f"计划招生{record['plan']}人"
-        texts.append(f"{year}年，{university['name']}{group['name']}在{province}{track}录取最低分{record['min_score']}分，"
+        score = "" if record.get("min_score") is None else f"录取最低分{record['min_score']}分，"  # rank-only tables
+        texts.append(f"{year}年，{university['name']}{group['name']}在{province}{track}{score}"
                      f"最低位次{record['min_rank']}，{plan}。")
     return texts
 

@@ -35,7 +35,7 @@ from core_training.authoring import gold_examples, shuffled_perturbations, user_
 from core_training.contract import DataError
 from knowledge_graphs.gaokao import rank_to_score
 from verticals.gaokao.experts import EXPERT_STYLES, write_gold_answer
-from verticals.gaokao.kg import gaokao_index
+from verticals.gaokao.kg import HISTORY_YEARS, gaokao_index
 from verticals.gaokao.paraphrase import load_paraphrase_set  # noqa: F401 (a loader: dataset_loaders picks it up)
 from verticals.gaokao.perturb import HARD_PERTURBATIONS, PERTURBATIONS
 from verticals.gaokao.profile import SUBJECTS, ProfileError, StudentProfile
@@ -64,6 +64,7 @@ CITY_PHRASES = ("想去{w}", "希望在{w}上大学", "最好留在{w}", "倾向
 NO_WISH_PHRASES = ("", "城市和专业都没有特别要求", "没什么偏好")
 SUBJECT_PHRASES = ("选科{full}", "选了{abbr}", "选考{joined}")
 SCORE_PHRASES = ("考了{s}分", "{s}分", "总分{s}", "估分{s}分", "成绩{s}")
+RANK_PHRASES = ("位次{r}", "排名{r}", "全省排第{r}名", "省排名{r}")  # a student who states a 位次, not a score
 ASKS = ("帮我填志愿。", "该怎么报？", "请给个志愿方案。", "求推荐冲稳保。", "怎么填比较稳妥？")
 TEMPLATES = (  # clauses joined by "，"; empty clauses are dropped
     ("我是{province}考生", "{year}{track}", "{score}", "{subjects}", "{wish}"),
@@ -77,26 +78,47 @@ TEMPLATES = (  # clauses joined by "，"; empty clauses are dropped
 def sample_profile(rng: random.Random, province: str) -> StudentProfile:
     """A random student of ``province``: year, 科类, 选科, a score by rank fraction, and a wish.
 
+    Without the year's 一分一段 table for the 科类 (an imported graph whose admissions carry 最低位次),
+    the student states a 位次 instead of a score: a rank fraction of the weakest admitted rank.
+
     Raises:
-        ProfileError: the graph has no 一分一段 table for the drawn year and 科类 (an imported graph).
+        ProfileError: neither the table nor admission ranks for the drawn year and 科类.
     """
     index = gaokao_index()
     spec = index.provinces[province]
     year, track = rng.choice(index.exam_years), rng.choice(spec["tracks"])
     subjects = sample_subjects(rng, spec["mode"], track)
     table = index.tables.get((province, year, track))
-    if table is None:
-        raise ProfileError(f"no 一分一段 table for {province} {year} {track}")
     low, high = RANK_FRACTION_RANGE
     fraction = math.exp(rng.uniform(math.log(low), math.log(high)))
+    if table is None:
+        weakest = admitted_ranks(province, track, year)
+        if not weakest:
+            raise ProfileError(f"no 一分一段 table and no admission ranks for {province} {year} {track}")
+        rank = max(1, round(fraction / high * weakest))
+        return StudentProfile(province, year, track, None, subjects, *_wish(rng, index, spec, track), rank)
     score = rank_to_score(table, round(fraction * table["ranks"][-1]))
+    return StudentProfile(province, year, track, score, subjects, *_wish(rng, index, spec, track))
+
+
+def admitted_ranks(province: str, track: str, year: int) -> int:
+    """The weakest (largest) 最低位次 admitted in ``province``/``track`` in the ``HISTORY_YEARS`` before
+    ``year``, or 0 when the graph has none."""
+    index = gaokao_index()
+    years = range(year - HISTORY_YEARS, year)
+    return max((index.records[(g, province, track, y)]["min_rank"] for g in index.offers.get((province, track), ())
+                for y in years if (g, province, track, y) in index.records), default=0)
+
+
+def _wish(rng: random.Random, index, spec: dict, track: str) -> tuple[str | None, str | None]:
+    """(wished field, wished city): a field half the time, a city of the pool's universities a third."""
     field, city, roll = None, None, rng.random()
     if roll < 0.5:
         field = rng.choice(HISTORY_FIELDS if track == "历史类" else sorted(WISH_WORDS))
     elif roll < 0.85:
         cities = sorted({u["city"] for u in index.universities.values() if u["pool"] == spec["pool"]})
         city = rng.choice(cities) if cities else None
-    return StudentProfile(province, year, track, score, subjects, field, city)
+    return field, city
 
 
 def sample_subjects(rng: random.Random, mode: str, track: str) -> tuple[str, ...]:
@@ -117,7 +139,8 @@ def question_text(profile: StudentProfile, rng: random.Random) -> str:
         "province": profile.province,
         "year": "今年" if say_this_year else f"{profile.year}年",
         "track": "" if profile.track == "综合" else profile.track,
-        "score": rng.choice(SCORE_PHRASES).format(s=profile.score),
+        "score": (rng.choice(SCORE_PHRASES).format(s=profile.score) if profile.score is not None
+                  else rng.choice(RANK_PHRASES).format(r=profile.rank)),
         "subjects": rng.choice(SUBJECT_PHRASES).format(full="、".join(profile.subjects), abbr=profile.subject_abbr,
                                                         joined=joined),
         "wish": _wish_phrase(profile, rng),
@@ -175,8 +198,9 @@ def _too_few_questions(provinces: tuple[str, ...], split: str, got: int, count: 
     offers = {f"{p} {t}": len(index.offers.get((p, t), ())) for p in provinces for t in index.provinces[p]["tracks"]}
     tables = sorted(f"{p} {y} {t}" for p, y, t in index.tables if p in provinces and y in index.exam_years)
     return (f"gaokao: only {got} of {count} usable {split} questions after {draws} draws from {'、'.join(provinces)} "
-            f"(exam years {list(index.exam_years)}). A usable question needs the exam year's 一分一段 table and at "
-            f"least {MIN_FITTING_CANDIDATES} 专业组 whose 选科 fits within the 冲/稳/保 rank windows, one of them a 保. "
+            f"(exam years {list(index.exam_years)}). A usable question needs the exam year's 一分一段 table (or, "
+            f"for a student who states a 位次, admissions with 最低位次) and at least {MIN_FITTING_CANDIDATES} 专业组 "
+            f"whose 选科 fits within the 冲/稳/保 rank windows, one of them a 保. "
             f"The graph has 专业组 recruiting per province and 科类: {offers}; exam-year tables: {tables}. "
             f"Import more 投档线 rows (more groups, the three years before the exam) or lower the dataset sizes.")
 

@@ -98,8 +98,11 @@ def unfounded_volatility(answer: str, truth: dict, rng: random.Random) -> str | 
 
 
 def wrong_profile(answer: str, truth: dict, rng: random.Random) -> str:
-    """Restate the student with another province and score (the echo a small model gets wrong)."""
+    """Restate the student with another province and score (the echo a small model gets wrong); a student
+    who stated a 位次 and no score gets another province only."""
     province = rng.choice([p for p in PROVINCE_NAMES if p != truth["province"]])
+    if truth["score"] is None:
+        return _rebuild(answer, analysis=f"{province}{truth['year']}{truth['track']}，位次{truth['rank']}。")
     score = truth["score"] + rng.choice((-200, -100, 100)) if truth["score"] > 250 else truth["score"] + 100
     body = f"{province}{truth['year']}{truth['track']}{score}分，位次{truth['rank']}。"
     return _rebuild(answer, analysis=body)
