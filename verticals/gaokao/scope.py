@@ -19,6 +19,26 @@ NOT_COVERED_WORDS = ("没有", "未覆盖", "无法", "不能", "不在", "暂�
 SENTENCE = re.compile(r"[^。！!；;\n]+")
 
 
+_BY_FIRST: dict[str, tuple] = {}  # "names" -> (the name set they were read from, first character -> names)
+
+
+def _names_starting_with(characters: set[str]) -> list[str]:
+    """The university names whose first character is in ``characters``, longest first (ties by name).
+
+    Names are grouped by first character once per graph, so a text is checked only for the few names
+    that could be in it (a full-size graph has thousands).
+    """
+    names = university_names()
+    cached = _BY_FIRST.get("names")
+    if cached is None or cached[0] is not names:
+        by_first: dict[str, list] = {}
+        for order, name in enumerate(sorted(names, key=lambda name: (-len(name), name))):
+            by_first.setdefault(name[0], []).append((order, name))
+        cached = _BY_FIRST["names"] = (names, by_first)
+    by_first = cached[1]
+    return [name for _, name in sorted(item for char in characters & by_first.keys() for item in by_first[char])]
+
+
 def recommends_within_scope(response: str, example: Example) -> RuleResult:
     """No university outside the retrieved candidates (they recruit in the student's province and
     科类), and a wished place the graph does not cover (``truth["not_in_graph"]``) is said to be not
@@ -49,8 +69,8 @@ def recommends_within_scope(response: str, example: Example) -> RuleResult:
     text = response
     for name in sorted(allowed, key=len, reverse=True):  # a candidate's name may contain another's
         text = text.replace(name, "#")
-    for name in sorted(university_names() - allowed, key=len, reverse=True):
-        if name in text:
+    for name in _names_starting_with(set(text)):
+        if name not in allowed and name in text:
             return RuleResult.fail(f"names {name}, which is not a retrieved candidate for "
                                    f"{truth['province']}{truth['track']}")
     for place in truth.get("not_in_graph", ()):
