@@ -27,6 +27,8 @@ from verticals.auto.vocab import HP_UNITS, PARAMS, hp_of, same_value
 
 PROSE_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(L/100km|N·m|N\.m|Nm|牛·米|牛米|kW|千瓦|马力|PS|匹|万元|万|km|公里|mm|毫米|"
                           r"kg|公斤|千克|L|升|s|秒|座)(?![a-zA-Z])")
+DIMENSIONS = re.compile(r"[×xX*]")  # "4755×1915×1695" is one value
+ACCELERATION = re.compile(r"0-100(?:\s*km/h)?")  # the 项 name, not a number of the prose
 VALUE_WITH_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?(?:\s*[×xX*]\s*\d+(?:\.\d+)?)*)\s*(\S*)\s*$")
 UNIT_CLASS = {"L/100km": "L/100km", "N·m": "N·m", "N.m": "N·m", "Nm": "N·m", "牛·米": "N·m", "牛米": "N·m",
               "kW": "kW", "千瓦": "kW", "马力": "马力", "PS": "马力", "匹": "马力", "万元": "万", "万": "万",
@@ -50,7 +52,7 @@ def split_value(text: str) -> tuple[float | str, str] | None:
     if match is None:
         return None
     number, unit = match.groups()
-    if re.search(r"[×xX*]", number):
+    if DIMENSIONS.search(number):
         return number, unit
     return (float(number) if "." in number else int(number)), unit
 
@@ -103,5 +105,5 @@ def allowed_prose_numbers(obj: dict, prose: str, example: Example) -> set[tuple[
 
 def prose_numbers(prose: str) -> list[tuple[str, float, str]]:
     """(unit class, value, as written) of every number-with-unit in prose (``0-100`` itself skipped)."""
-    text = re.sub(r"0-100(?:\s*km/h)?", " ", prose)
+    text = ACCELERATION.sub(" ", prose)
     return [(UNIT_CLASS[u], float(n), f"{n}{u}") for n, u in PROSE_NUMBER.findall(text)]

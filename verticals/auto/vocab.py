@@ -160,9 +160,12 @@ def hp_of(kw: int) -> int:
     return kw_to_ps(kw)
 
 
+WHITESPACE = re.compile(r"\s+")
+
+
 def normalize(text: str) -> str:
     """Matching form of free text: NFKC (full-width to ASCII), lower case, no whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+    return WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
 def format_number(value: float | int) -> str:
