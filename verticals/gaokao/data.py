@@ -164,8 +164,9 @@ def usable(truth: dict) -> bool:
 
 
 def sample_questions(rng: random.Random, provinces: tuple[str, ...], count: int, seen: set,
-                     split: str = "?") -> list[tuple[str, dict]]:
-    """``count`` (question, truth) pairs of distinct, usable student profiles; ``seen`` is updated.
+                     split: str = "?", keep: Callable[[dict], bool] | None = None) -> list[tuple[str, dict]]:
+    """``count`` (question, truth) pairs of distinct, usable student profiles (whose truth ``keep`` accepts,
+    when given); ``seen`` is updated.
 
     Raises:
         DataError: ``DRAWS_PER_QUESTION * count`` draws did not give ``count`` usable questions (a graph
@@ -187,7 +188,7 @@ def sample_questions(rng: random.Random, provinces: tuple[str, ...], count: int,
             truth = build_truth(text)
         except ProfileError:  # e.g. a score outside an imported table
             continue
-        if usable(truth):
+        if usable(truth) and (keep is None or keep(truth)):
             seen.add(profile)
             out.append((text, truth))
     return out
@@ -202,7 +203,10 @@ def _too_few_questions(provinces: tuple[str, ...], split: str, got: int, count: 
             f"for a student who states a 位次, admissions with 最低位次) and at least {MIN_FITTING_CANDIDATES} 专业组 "
             f"whose 选科 fits within the 冲/稳/保 rank windows, one of them a 保. "
             f"The graph has 专业组 recruiting per province and 科类: {offers}; exam-year tables: {tables}. "
-            f"Import more 投档线 rows (more groups, the three years before the exam) or lower the dataset sizes.")
+            f"Import more 投档线 rows (more groups, the three years before the exam) or lower the dataset sizes."
+            + (" Held out by university (no eval-pool province): a training question may list no held-out "
+               "university; name one with options.eval_provinces to hold a province out instead."
+               if university_split() else ""))
 
 
 @lru_cache(maxsize=1)
@@ -213,11 +217,12 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
         raise DataError("gaokao: the graph has no exam year: a student of year Y needs Y's 一分一段 table and "
                         "admission (投档线) records of the three years before it; tables: "
                         f"{sorted({y for _, y, _ in index.tables})}, admissions: {sorted({k[3] for k in index.records})}")
-    missing = [pool for pool in ("train", "eval") if not index.pools.get(pool)]
-    if missing:
-        raise DataError(f"gaokao: the graph has no {' or '.join(missing)}-pool province; the eval set is held out by "
-                        "province (set options.eval_provinces: [湖北] in a mapping, and import at least one other "
-                        f"province for training); provinces: { {p: d['pool'] for p, d in index.provinces.items()} }")
+    if not index.pools.get("train"):
+        raise DataError("gaokao: the graph has no train-pool province; the dev and test sets are held out by province "
+                        "(options.eval_provinces / test_provinces in a mapping: import at least one other province for "
+                        f"training); provinces: { {p: d['pool'] for p, d in index.provinces.items()} }")
+    if not index.pools.get("eval"):
+        return _questions_by_university(rng, seen)
     train, held_out = index.pools["train"], index.pools["eval"]
     questions = {split: sample_questions(rng, held_out if split == "eval" else train, SIZES[split], seen, split)
                  for split in ("sft", "rl", "pref", "eval")}
@@ -227,13 +232,54 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
     return questions
 
 
+def university_split() -> dict[str, frozenset[str]] | None:
+    """Held-out universities (names) of the dev and test splits when the graph has no eval-pool province
+    (one province, say): every 7th university by id from the 4th is test, every 7th from the 7th dev;
+    None when the graph holds whole provinces out.
+
+    >>> university_split() is None  # the generated graph holds 湖北 and 安徽 out
+    True
+    """
+    index = gaokao_index()
+    if index.pools.get("eval"):
+        return None
+    names = [index.universities[u]["name"] for u in sorted(index.universities)
+             if index.universities[u]["pool"] == "train"]
+    return {"test": frozenset(names[3::7]), "eval": frozenset(names[6::7])}
+
+
+def _questions_by_university(rng: random.Random, seen: set) -> dict[str, list[tuple[str, dict]]]:
+    """Every split's questions in the train-pool provinces, held out by university (:func:`university_split`):
+    a training question lists no held-out university; a dev or test one recommends at least one of its
+    split's universities and lists none of the other's."""
+    held, provinces = university_split(), gaokao_index().pools["train"]
+
+    def keep(split: str) -> Callable[[dict], bool]:
+        def ok(truth: dict) -> bool:
+            listed = {c["university"] for c in truth["candidates"]}
+            if split not in held:
+                return not listed & (held["eval"] | held["test"])
+            fitting = {c["university"] for c in truth["candidates"] if c["subject_ok"]}
+            return bool(fitting & held[split]) and not listed & held["test" if split == "eval" else "eval"]
+        return ok
+
+    questions = {split: sample_questions(rng, provinces, SIZES[split], seen, split, keep(split))
+                 for split in ("sft", "rl", "pref", "eval")}
+    test_rng = random.Random(DATA_SEED + TEST_STREAM)
+    questions["test"] = sample_questions(test_rng, provinces, SIZES["test"], seen, "test", keep("test"))
+    return questions
+
+
 def splits_used() -> str:
     """One line saying what the dev and test splits hold out in this graph.
 
     >>> splits_used()
     'dev: students of 湖北 (eval-pool universities); test: students of 安徽 (test-pool universities)'
     """
-    pools = gaokao_index().pools
+    pools, held = gaokao_index().pools, university_split()
+    if held:
+        return (f"by university (the graph has no eval-pool province): dev: {len(held['eval'])} universities, test: "
+                f"{len(held['test'])} universities, students of {'、'.join(pools['train'])}")
     if not pools.get("test"):
         return (f"dev: none (the graph has no test-pool province); test: students of {'、'.join(pools.get('eval', ()))} "
                 "(eval-pool universities)")
