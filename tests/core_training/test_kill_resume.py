@@ -1,0 +1,90 @@
+"""A run killed with SIGKILL at random moments and resumed each time ends byte-identical to an
+unkilled run with the same seed: the report (wall times aside), every stage's samples and every
+stage's ``model.safetensors``; ``metrics.jsonl`` holds each step once, with the same values.
+
+``VKIT_KILL_RESUME_N`` sets how many kills (3 by default, as in CI); ``VKIT_KILL_RESUME_SEED`` picks
+other random moments (the moments used are in every failure message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(5400)]
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+KILLS = int(os.environ.get("VKIT_KILL_RESUME_N", "3"))
+SEED = int(os.environ.get("VKIT_KILL_RESUME_SEED", "0"))
+TIMING_KEYS = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "step_time")
+
+
+def _command(out: Path) -> list[str]:
+    return [sys.executable, "-m", "core_training.cli", "run", "gaokao", "--preset", "micro", "--output", str(out),
+            "threads=1", "seed=0"]
+
+
+def _run_to_end(out: Path) -> float:
+    started = time.time()
+    proc = subprocess.run(_command(out), capture_output=True, text=True, env=ENV, timeout=3600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return time.time() - started
+
+
+def _kill_after(out: Path, seconds: float) -> bool:
+    """Start the run, SIGKILL it (and its children) after ``seconds``; False if it finished first."""
+    proc = subprocess.Popen(_command(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
+                            start_new_session=True)
+    try:
+        proc.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return True
+
+
+def _report(out: Path) -> dict:
+    """``report.json`` without wall times, with the run directory written as ``RUN``."""
+    report = json.loads((out / "report.json").read_text(encoding="utf-8").replace(str(out), "RUN"))
+    for row in report["stages"]:
+        row.pop("wall_seconds")
+    return report
+
+
+def _metrics(out: Path) -> list[dict]:
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [{k: v for k, v in row.items() if k not in TIMING_KEYS} for row in rows]
+
+
+def _digests(out: Path, pattern: str) -> dict[str, str]:
+    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.glob(pattern))}
+
+
+def test_killed_and_resumed_run_is_byte_identical_to_an_unkilled_one(tmp_path):
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    wall = _run_to_end(reference)
+    rng = random.Random(SEED)
+    # each attempt resumes where the last one stopped, so N attempts of up to 2/N of a run spread over it
+    moments = [round(rng.uniform(0.05, max(0.1, 2.0 / KILLS)) * wall, 1) for _ in range(KILLS)]
+    landed = [m for m in moments if _kill_after(killed, m)]
+    _run_to_end(killed)
+    context = f"kills after {moments} s (landed: {landed}) of a {wall:.0f} s run"
+    print(context)  # shown with -s or -rA: how many kills landed, and when
+    assert landed, context
+    assert _report(killed) == _report(reference), context
+    samples, weights = _digests(reference, "*/samples.jsonl"), _digests(reference, "*/model.safetensors")
+    assert len(weights) == 5 and len(samples) == 6  # cpt, sft, rlvr, rm, rlhf (+ the base's samples)
+    assert _digests(killed, "*/samples.jsonl") == samples, context
+    assert _digests(killed, "*/model.safetensors") == weights, context
+    assert _metrics(killed) == _metrics(reference), context  # each step once, the killed attempts' rows gone
+    assert not list(killed.glob("*.tmp-*")) and not list(killed.glob("*.old-*")), context
