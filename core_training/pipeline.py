@@ -8,6 +8,7 @@ checkpoint in ``RUN/.work/<stage>-<key>`` (a changed config never resumes from a
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -288,8 +289,11 @@ def run_pipeline(cfg: RunConfig, vertical: Vertical, preferences: list | None = 
     The base is resolved before anything is written; the run directory is locked for the whole run
     (a second runner is refused), and what a killed attempt left half-written is removed first.
     """
+    from core_training.readiness import require_ready
+
     run_dir = Path(cfg.output) if cfg.output else default_output(vertical.name)
     base_path = resolve_base(cfg.model.base)
+    require_ready(vertical)  # a graph the vertical cannot train on stops here, in one line, before anything is written
     with run_lock(run_dir):
         clean_stale_dirs(run_dir, log)
         return _run_stages(cfg, vertical, preferences, log, run_dir, base_path)
@@ -356,12 +360,28 @@ def eval_sets(vertical: Vertical, cfg: RunConfig) -> dict[str, list]:
     ``test`` is never used to choose anything; ``dev`` is for choosing settings; ``paraphrase`` holds
     questions written unlike the training templates.
     """
+    from core_training.contract import DataError
+
     sets = {}
     for name in cfg.eval.sets:
         loader = getattr(vertical, EVAL_SET_LOADERS[name])
-        if loader is not None:
-            sets[name] = list(loader())[: cfg.eval.max_items]
+        if loader is None:
+            continue
+        try:
+            examples = list(loader())[: cfg.eval.max_items]
+        except DataError as error:  # e.g. a paraphrase set about entities an imported graph lacks
+            if name == "test":
+                raise
+            _warn_once(f"{vertical.name}: the {name} set is not measured: {str(error).splitlines()[0]}")
+            continue
+        if examples:
+            sets[name] = examples
     return sets
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_once(message: str) -> None:
+    _log(f"warning: {message}")
 
 
 def open_policy(path: Path, cfg: RunConfig):

@@ -266,3 +266,22 @@ def test_several_seeds_give_mean_and_sd_per_stage(toy, tiny_base, tmp_path):
     assert entry["sd"] == pytest.approx(abs(ppl[0] - ppl[1]) / 2 ** 0.5, abs=1e-6) and entry["sd"] > 0
     assert json.loads((tmp_path / "seeds" / "seeds.json").read_text())["seeds"] == [0, 1]
     assert "| sft |" in (tmp_path / "seeds" / "seeds.md").read_text()
+
+
+def test_an_eval_set_the_data_cannot_build_is_left_unmeasured_but_test_is_required(toy, tmp_path):
+    """A paraphrase set about entities an imported graph lacks is skipped (with a warning); the test set
+    is what the bars read, so its failure stops the run; an empty optional set is not measured either."""
+    from core_training.contract import DataError
+    from core_training.pipeline import eval_sets
+    from core_training.readiness import first_problem, run_builders
+
+    def lacks():
+        raise DataError("paraphrase: the graph has no 湖北")
+
+    cfg = _cfg(tmp_path)
+    vertical = replace(toy, load_paraphrase_set=lacks, load_dev_set=list)
+    assert list(eval_sets(vertical, cfg)) == ["test"]
+    assert first_problem("toy", run_builders(vertical)) is None  # not a reason to refuse training
+    with pytest.raises(DataError, match="no 湖北"):
+        eval_sets(replace(toy, load_eval_set=lacks), cfg)
+    assert "load_eval_set" in first_problem("toy", run_builders(replace(toy, load_eval_set=lacks)))
