@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import defaultdict
 from functools import lru_cache
 from itertools import repeat
 from typing import Callable, Iterable
@@ -234,8 +235,8 @@ def _questions() -> dict[str, list[tuple[str, dict]]]:
 
 def university_split() -> dict[str, frozenset[str]] | None:
     """Held-out universities (names) of the dev and test splits when the graph has no eval-pool province
-    (one province, say): every 7th university by id from the 4th is test, every 7th from the 7th dev;
-    None when the graph holds whole provinces out.
+    (one province, say): by their mean admitted 位次, every 7th from the 4th is test and every 7th from
+    the 7th dev, so both spread over the whole range of ranks; None when the graph holds provinces out.
 
     >>> university_split() is None  # the generated graph holds 湖北 and 安徽 out
     True
@@ -243,8 +244,11 @@ def university_split() -> dict[str, frozenset[str]] | None:
     index = gaokao_index()
     if index.pools.get("eval"):
         return None
-    names = [index.universities[u]["name"] for u in sorted(index.universities)
-             if index.universities[u]["pool"] == "train"]
+    ranks = defaultdict(list)
+    for (group, _, _, _), record in index.records.items():
+        ranks[index.groups[group]["university"]].append(record["min_rank"])
+    level = sorted((sum(r) / len(r), uid) for uid, r in ranks.items() if index.universities[uid]["pool"] == "train")
+    names = [index.universities[uid]["name"] for _, uid in level]
     return {"test": frozenset(names[3::7]), "eval": frozenset(names[6::7])}
 
 
@@ -252,7 +256,9 @@ def _questions_by_university(rng: random.Random, seen: set) -> dict[str, list[tu
     """Every split's questions in the train-pool provinces, held out by university (:func:`university_split`):
     a training question lists no held-out university; a dev or test one recommends at least one of its
     split's universities and lists none of the other's."""
-    held, provinces = university_split(), gaokao_index().pools["train"]
+    index = gaokao_index()
+    held = university_split()
+    provinces = tuple(p for p in index.pools["train"] if any(index.offers.get((p, t)) for t in index.provinces[p]["tracks"]))
 
     def keep(split: str) -> Callable[[dict], bool]:
         def ok(truth: dict) -> bool:

@@ -7,8 +7,8 @@ here is read-only.
 Exam years come from the graph (:func:`exam_years_of`): a student of year Y needs Y's 一分一段 table
 and the admissions of Y-3..Y-1, so the exam years are the years with a table whose three preceding
 years hold the most admission years (all three in the generated graph: 2024 and 2025). A graph with no
-table at all (admissions that carry 最低位次, for students who state their 位次) takes the years after
-its admission years instead.
+such table (admissions that carry 最低位次, for students who state their 位次) takes the years after its
+admission years instead.
 
 >>> index = gaokao_index()
 >>> index.provinces["广东"]["mode"], sorted(index.pools["eval"]), index.exam_years
@@ -104,8 +104,8 @@ def gaokao_index() -> GaokaoIndex:
         offers={key: tuple(sorted(ids)) for key, ids in offers.items()},
         records=records,
         cities=tuple(sorted({d["city"] for d in by_kind["university"].values()}, key=lambda c: (-len(c), c))),
-        exam_years=exam_years_of({year for _, year, _ in tables} or {key[3] + 1 for key in records},
-                                 {key[3] for key in records}),
+        exam_years=exam_years_of({year for _, year, _ in tables}, {key[3] for key in records})
+        or exam_years_of({key[3] + 1 for key in records}, {key[3] for key in records}),
     )
 
 
