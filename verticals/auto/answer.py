@@ -41,6 +41,7 @@ FORMAT = Sections(("参数", "结论"))
 split_sections = FORMAT.split  # title -> its text; the first occurrence of each title wins
 section_titles = FORMAT.titles_in  # titles in the order they appear
 REF_KEY = re.compile(r"^\d+$")
+PROSE_ID = re.compile(r"\[(\d+)\]")
 
 
 class AnswerError(ValueError):
@@ -144,7 +145,7 @@ def all_refs(obj: dict) -> list[int | str]:
 
 def prose_ids(text: str) -> list[int]:
     """Ids cited as ``[n]`` in free text."""
-    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+    return [int(n) for n in PROSE_ID.findall(text)]
 
 
 def render_answer(obj: dict, conclusion: str) -> str:

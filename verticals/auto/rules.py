@@ -22,6 +22,8 @@ from verticals.auto.answer import all_refs, cached_answer, prose_ids, resolve_in
 from verticals.auto.citations import allowed_prose_numbers, prose_numbers, value_problem
 from verticals.auto.demo import (COMPARE_ANSWER, COMPARE_EXAMPLE, RECOMMEND_ANSWER,  # noqa: F401 (doctests)
                                  RECOMMEND_EXAMPLE)
+from verticals.auto.kg import auto_index
+from verticals.auto.query import series_spans
 from verticals.auto.scope import stays_on_asked_cars
 from verticals.auto.vocab import PREDICATES, normalize, same_value
 
@@ -169,9 +171,6 @@ def no_invented_trims(response: str, example: Example) -> RuleResult:
     >>> no_invented_trims(RECOMMEND_ANSWER.replace("适合通勤", "不如[7]"), RECOMMEND_EXAMPLE).reason
     '[7] is not a retrieved trim'
     """
-    from verticals.auto.kg import auto_index
-    from verticals.auto.query import series_spans
-
     if _parsed(response) is None:
         return RuleResult.fail(NO_JSON)
     candidates = _candidates(example)

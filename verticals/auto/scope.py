@@ -15,6 +15,8 @@ import re
 
 from core_training.contract import Example, RuleResult
 from verticals.auto.answer import cached_answer
+from verticals.auto.kg import auto_index
+from verticals.auto.names import uncovered_models
 from verticals.auto.vocab import normalize
 
 NOT_COVERED_WORDS = ("没有", "无法", "不能", "暂无", "未覆盖", "不在")
@@ -45,9 +47,6 @@ def stays_on_asked_cars(response: str, example: Example) -> RuleResult:
     >>> stays_on_asked_cars(COMPARE_ANSWER + "图谱中没有卡罗拉的数据。", corolla).passed
     True
     """
-    from verticals.auto.kg import auto_index
-    from verticals.auto.names import uncovered_models
-
     truth = example["truth"]
     cited = (cached_answer.value(response) or {}).get("车型", [])
     if truth["type"] in ("spec", "compare"):
