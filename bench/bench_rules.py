@@ -16,9 +16,11 @@ as each RL step does. Each number is the best of ``--repeats`` passes (CPU time 
 The RL-step share: the seconds the rules take for one rlvr step's completions (``per_device_batch_size``)
 over the seconds of that step, read from a run's ``report.json`` (``--report``; rlvr wall seconds over
 its steps, which include its evaluation, so the share is a lower bound). Without a report it is not printed.
+At GPU scale a GRPO step scores thousands of completions: ``--completions`` (default 4096) prints the
+seconds the rules would take for that many model answers, on one core and on the pool.
 
     .venv/bin/python bench/bench_rules.py [--verticals gaokao,auto,realestate] [--limit 400] [--repeats 3]
-                                          [--report docs/results/2026-12-03-gaokao.json]
+                                          [--report docs/results/2026-12-03-gaokao.json] [--completions 4096]
 
 Not a test: a measurement. Numbers depend on the machine; compare only within one run.
 """
@@ -75,16 +77,18 @@ def rl_step(report: Path | None) -> tuple[float, int] | None:
     return stage["wall_seconds"] / config["max_steps"], config["per_device_batch_size"]
 
 
-def bench_vertical(name: str, limit: int | None, repeats: int, step: tuple[float, int] | None) -> list[str]:
+def bench_vertical(name: str, limit: int | None, repeats: int, step: tuple[float, int] | None,
+                   completions: int) -> list[str]:
     from core_training.registry import get_vertical
     from verticals.answer_samples import answer_samples
 
     vertical, samples = get_vertical(name), answer_samples(name, limit=limit)
     sets = {"gold": samples["gold"], "model": samples["known_bad"] + samples["perturbed"]}
-    lines = []
+    lines, rates = [], {}
     for kind, pairs in sets.items():
         vkit = answers_per_second(vertical, pairs, repeats, cached=True)
         naive = answers_per_second(vertical, pairs, repeats, cached=False)
+        rates[kind] = (vkit, naive)
         mark = "ok" if vkit >= TARGET else "BELOW"
         line = (f"{name:11s} {kind:6s} {len(pairs):6d}  vkit {vkit:8,.0f}/s  naive {naive:8,.0f}/s  "
                 f"x{vkit / naive:4.2f}  target {TARGET:,}/s per core: {mark}")
@@ -94,6 +98,9 @@ def bench_vertical(name: str, limit: int | None, repeats: int, step: tuple[float
         lines.append(line)
     pool, processes = pool_answers_per_second(vertical, sets["model"])
     lines.append(f"{name:11s} model  pool of {processes}: {pool:8,.0f}/s wall ({pool / processes:,.0f}/s per core)")
+    vkit, naive = rates["model"]
+    lines.append(f"{name:11s} a step of {completions:,} completions: rules take {completions / vkit:.2f} s on one core "
+                 f"(naive {completions / naive:.2f} s), {completions / pool:.2f} s on the pool")
     return lines
 
 
@@ -103,13 +110,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=400, help="gold answers per vertical (perturbed: ~10x)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--report", type=Path, default=None, help="a run's report.json, for the rlvr step share")
+    parser.add_argument("--completions", type=int, default=4096, help="completions of a GPU-scale GRPO step")
     args = parser.parse_args()
     from core_training.environment import cpu_model
 
     print(f"rules on one core; CPU: {cpu_model()}")
     step = rl_step(args.report)
     for name in args.verticals.split(","):
-        for line in bench_vertical(name, args.limit, args.repeats, step):
+        for line in bench_vertical(name, args.limit, args.repeats, step, args.completions):
             print(line, flush=True)
 
 
