@@ -131,20 +131,20 @@ class Histories:
 
     Attributes:
         avg_ranks: each group's mean minimum rank over the years it has, ascending (for bisect).
-        groups: (group id, ranks of the years it has, years it lacks), in the order of ``avg_ranks``
-            (ties by group id).
+        groups: (mean rank, group id, ranks of the years it has, years it lacks), in the order of
+            ``avg_ranks`` (ties by group id).
         without_history: how many recruiting groups have none of the years.
     """
 
     avg_ranks: tuple[int, ...]
-    groups: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]
+    groups: tuple[tuple[int, str, tuple[int, ...], tuple[int, ...]], ...]
     without_history: int
 
-    def between(self, low: float, high: float) -> tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]:
+    def between(self, low: float, high: float) -> tuple[tuple[int, str, tuple[int, ...], tuple[int, ...]], ...]:
         """The groups whose mean rank is in [low, high]: a bisect, not a scan of every group.
 
-        >>> h = Histories((100, 200, 300), (("a", (100,), ()), ("b", (200,), ()), ("c", (300,), ())), 0)
-        >>> [g[0] for g in h.between(150, 300)]
+        >>> h = Histories((100, 200, 300), ((100, "a", (100,), ()), (200, "b", (200,), ()), (300, "c", (300,), ())), 0)
+        >>> [g[1] for g in h.between(150, 300)]
         ['b', 'c']
         """
         return self.groups[bisect.bisect_left(self.avg_ranks, low):bisect.bisect_right(self.avg_ranks, high)]
@@ -181,7 +181,7 @@ def _build_histories(index: GaokaoIndex, province: str, track: str, exam_year: i
             continue
         rows.append((round(sum(ranks) / len(ranks)), group_id, tuple(ranks), tuple(missing)))
     rows.sort()
-    return Histories(tuple(r[0] for r in rows), tuple(r[1:] for r in rows), without)
+    return Histories(tuple(r[0] for r in rows), tuple(rows), without)
 
 
 @lru_cache(maxsize=1)

@@ -165,8 +165,8 @@ def selectable_rows(profile: StudentProfile, rank: int) -> list[dict]:
     near = histories(profile.province, profile.track, profile.year).between(rank * (1 + low / 100),
                                                                               rank * (1 + high / 100))
     groups, subjects, rows = gaokao_index().groups, set(profile.subjects), []
-    for group_id, ranks, missing in near:
-        margin = margin_percent(round(sum(ranks) / len(ranks)), rank)
+    for avg_rank, group_id, ranks, missing in near:
+        margin = margin_percent(avg_rank, rank)
         fits = set(groups[group_id]["subjects"]) <= subjects
         if _margin_in_window(margin) and (fits or abs(margin) <= MISFIT_MAX_MARGIN):
             rows.append(_row(group_id, list(ranks), list(missing), profile, rank))
