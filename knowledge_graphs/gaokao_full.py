@@ -4,11 +4,13 @@ The shipped graph (:func:`knowledge_graphs.gaokao.build_gaokao_graph`) is small 
 minutes; this one has the size of a real one, for measuring how the retriever and the graph loader scale::
 
     vkit kg generate gaokao --size full --out kg/gaokao-full
-    VKIT_GAOKAO_GRAPH=kg/gaokao-full vkit chat gaokao
+    vkit kg check gaokao kg/gaokao-full          # the datasets build from it
+    VKIT_GAOKAO_GRAPH=kg/gaokao-full vkit run gaokao
 
 Same schema, node ids and generator rules as the shipped graph (see :mod:`knowledge_graphs.gaokao`), with
 these differences: every provincial-level division of the mainland sits the exam (3+3 where the reform
-made it so, 3+1+2 elsewhere); universities stand in the cities of :data:`PROVINCE_CITIES`; a university
+made it so, 3+1+2 elsewhere); universities stand in the cities of :data:`PROVINCE_CITIES` (their
+``home_province`` is an extra attribute); a university
 recruits in its home province and in a number of others that grows with its tier (985: all of its pool's
 provinces, 民办: a few). Pools hold evaluation out as in the shipped graph: 湖北 is the eval province and
 安徽 the test province, and the universities of those pools recruit only there. Names are invented from
