@@ -178,11 +178,12 @@ class ParseCache:
 
     def outcome(self, text: str) -> tuple[T | None, str | None]:
         """``(value, None)`` when ``text`` parses, else ``(None, the error's message)``."""
-        return self._cached(text) if _CACHING["on"] else self._parse_once(text)
+        # only strings are cached: anything else fails in the parser as it would without the cache
+        return self._cached(text) if _CACHING["on"] and type(text) is str else self._parse_once(text)
 
     def value(self, text: str) -> T | None:
         """The parse of ``text``, or None when it raises the parser's error (like :func:`parse_or_none`)."""
-        return (self._cached(text) if _CACHING["on"] else self._parse_once(text))[0]  # outcome, one call less
+        return self.outcome(text)[0]
 
 
 def clear_parse_caches() -> None:
