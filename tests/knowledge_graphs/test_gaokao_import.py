@@ -187,11 +187,11 @@ def gaokao_on(monkeypatch):
     from verticals.gaokao import corpus, data, kg
 
     caches = [kg.gaokao_index, kg.university_names, data._questions, data.load_chains, data.load_rl_prompts,
-              data.load_eval_set, data.load_preferences, data.known_bad, corpus.load_cpt_corpus]
+              data.load_eval_set, data.load_dev_set, data.load_preferences, data.known_bad, corpus.load_cpt_corpus]
 
     def use(graph):
         monkeypatch.setattr(kg, "gaokao_graph", lambda: graph)
-        for size, value in {"sft": 40, "rl": 8, "pref": 8, "eval": 8}.items():
+        for size, value in {"sft": 40, "rl": 8, "pref": 8, "eval": 8, "test": 8}.items():
             monkeypatch.setitem(data.SIZES, size, value)
         for cache in caches:
             cache.cache_clear()
