@@ -181,11 +181,20 @@ def test_gaokao_eval_province_must_exist(tmp_path):
 
 
 def test_kg_check_says_no_in_one_line(tmp_path):
-    assert kg("import", "auto", "--source", AUTO[0][0], "--mapping", AUTO[0][1], "--out", tmp_path).returncode == 0
+    small = Path(__file__).parent / "fixtures" / "auto_trims.csv"  # 3 trims of one series: too few to train on
+    assert kg("import", "auto", "--source", small, "--mapping", MAPPINGS / "auto_trims.yaml", "--out", tmp_path).returncode == 0
     proc = kg("check", "auto", tmp_path)
     assert proc.returncode == 1, proc.stderr
     last = proc.stdout.splitlines()[-1]
     assert last.startswith("NOT READY: auto cannot train on this data: ") and "\n" not in last
+    assert "The graph has 3 train-pool trims in 1 series" in last and "dataset builders:" in proc.stdout
+
+
+def test_kg_check_on_the_portal_table_is_ready_and_lists_the_unknowns(tmp_path):
+    assert kg("import", "auto", "--source", AUTO[0][0], "--mapping", AUTO[0][1], "--out", tmp_path).returncode == 0
+    proc = kg("check", "auto", tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stdout.splitlines()[-1] == f"READY: auto can train on {tmp_path}"
     assert "trim.body unknown in 136 of 136" in proc.stdout and "dataset builders:" in proc.stdout
 
 
