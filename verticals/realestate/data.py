@@ -67,8 +67,8 @@ def needs_match(family: Family, needs: dict, terms: dict) -> bool:
 
 
 def district_split() -> dict[str, tuple[str, ...]] | None:
-    """Districts per split when the graph has no eval-pool city but one city with usable listings in at
-    least two districts: the smallest district (fewest usable listings) is the test split, the next one
+    """Districts per split when the graph has no eval-pool city (none named) but one city with usable
+    listings in at least two districts: the smallest district (fewest usable listings) is the test split, the next one
     the dev split when three or more are left, the others train. None when the graph splits by city.
 
     Raises:
@@ -78,7 +78,7 @@ def district_split() -> dict[str, tuple[str, ...]] | None:
     True
     """
     index = realestate_index()
-    if any(index.listings_in(c) for c in pool_cities("eval")):
+    if pool_cities("eval"):  # a named eval city without usable listings is an error (split_cities), not a fallback
         return None
     counts = {}
     for listing in index.listings.values():
