@@ -2,8 +2,11 @@
 unkilled run with the same seed: the report (wall times aside), every stage's samples and every
 stage's ``model.safetensors``; ``metrics.jsonl`` holds each step once, with the same values.
 
+Each kill picks a stage at random (no stage twice before every stage once; the kills in run order)
+and a moment within that stage's wall time in the unkilled run, counted from the line where the
+resumed run starts the stage: it lands in training, evaluation or the stage's write.
 ``VKIT_KILL_RESUME_N`` sets how many kills (3 by default, as in CI); ``VKIT_KILL_RESUME_SEED`` picks
-other random moments (the moments used are in every failure message).
+other moments (they are in every failure message).
 """
 
 from __future__ import annotations
@@ -40,17 +43,19 @@ def _run_to_end(out: Path) -> float:
     return time.time() - started
 
 
-def _kill_after(out: Path, seconds: float) -> bool:
-    """Start the run, SIGKILL it (and its children) after ``seconds``; False if it finished first."""
-    proc = subprocess.Popen(_command(out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
-                            start_new_session=True)
-    try:
-        proc.wait(timeout=seconds)
-        return False
-    except subprocess.TimeoutExpired:
+def _kill_during(out: Path, stage: str, seconds: float) -> bool:
+    """Start the run, SIGKILL it (and its children) ``seconds`` after it starts ``stage``; False if it
+    ended first (or had that stage finished already)."""
+    proc = subprocess.Popen(_command(out), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**ENV, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+    started = any(line.startswith(f"[{stage}] running") for line in proc.stdout)  # stops reading at that line
+    if started:
+        time.sleep(seconds)
+    landed = started and proc.poll() is None
+    if landed:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        return True
+    proc.communicate()
+    return landed
 
 
 def _report(out: Path) -> dict:
@@ -74,11 +79,15 @@ def test_killed_and_resumed_run_is_byte_identical_to_an_unkilled_one(tmp_path):
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     wall = _run_to_end(reference)
     rng = random.Random(SEED)
-    # each attempt resumes where the last one stopped, so N attempts of up to 2/N of a run spread over it
-    moments = [round(rng.uniform(0.05, max(0.1, 2.0 / KILLS)) * wall, 1) for _ in range(KILLS)]
-    landed = [m for m in moments if _kill_after(killed, m)]
+    rows = json.loads((reference / "report.json").read_text(encoding="utf-8"))["stages"]
+    stage_wall = {row["stage"]: row["wall_seconds"] for row in rows}  # base, cpt, sft, rlvr, rm, rlhf
+    names = list(stage_wall)  # each stage once before any twice
+    picks = rng.sample(names, min(KILLS, len(names))) + [rng.choice(names) for _ in range(KILLS - len(names))]
+    stages = sorted(picks, key=names.index)
+    moments = [(stage, round(rng.uniform(0.0, stage_wall[stage]), 1)) for stage in stages]
+    landed = [(stage, s) for stage, s in moments if _kill_during(killed, stage, s)]
     _run_to_end(killed)
-    context = f"kills after {moments} s (landed: {landed}) of a {wall:.0f} s run"
+    context = f"kills (stage, seconds into it) {moments}, landed {landed}; the unkilled run took {wall:.0f} s"
     print(context)  # shown with -s or -rA: how many kills landed, and when
     assert landed, context
     assert _report(killed) == _report(reference), context
