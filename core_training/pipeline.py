@@ -231,6 +231,7 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
         extra = ctx.extra
     trained = time.time()
     metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy, extra, preferences)
+    metrics.update(training_speed(stage, extra.get("clock"), model, cfg))
     checkpoint = str(policy_path) if stage == "base" else str(run_dir / stage)
     timing = {"train_seconds": round(trained - started, 1), "eval_seconds": round(time.time() - trained, 1)}
     record = StageRecord(stage, key, time.time() - started, metrics, checkpoint, extra=timing,
@@ -238,6 +239,23 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
     write_stage(run_dir / stage, record, sample_lines(samples, eval_sets(vertical, cfg)), model, tokenizer,
                 stage != "base", extra.get("artifacts"))
     return record
+
+
+def training_speed(stage: str, clock: dict | None, model, cfg: RunConfig) -> dict:
+    """``train/tokens_per_second`` and ``train/mfu`` of a stage's training (this attempt's), against this machine's
+    measured matmul peak (:mod:`core_training.mfu`, measured once and cached). FLOPs per token: 6N for the
+    supervised stages; 8N for GRPO (2N to generate a completion token, 6N to train on it), N = the active
+    parameters (routed experts at top_k / num_experts). Empty for the base, or when nothing was trained."""
+    from core_training.mfu import GENERATION_FLOPS_PER_PARAMETER, TRAINING_FLOPS_PER_PARAMETER, active_parameters, \
+        matmul_peak, stage_throughput
+
+    if not clock or clock["tokens"] <= 0 or clock["seconds"] <= 0:
+        return {}
+    flops = TRAINING_FLOPS_PER_PARAMETER + (GENERATION_FLOPS_PER_PARAMETER if stage in ("rlvr", "rlhf") else 0)
+    dtype = "bf16" if cfg.model.dtype == "bfloat16" else "fp32"
+    speed = stage_throughput(clock["tokens"], active_parameters(model), clock["seconds"], matmul_peak(dtype), flops)
+    return {"train/tokens": clock["tokens"], "train/tokens_per_second": round(speed["tokens_per_second"], 1),
+            "train/mfu": speed["mfu"], "train/peak_flops": matmul_peak(dtype)}
 
 
 def reevaluate_stage(record: StageRecord, cfg: RunConfig, vertical: Vertical, run_dir: Path, prev_policy: str | None,
@@ -255,7 +273,8 @@ def reevaluate_stage(record: StageRecord, cfg: RunConfig, vertical: Vertical, ru
                              if k.startswith(f"{record.stage}/train_pairs/")}}
     metrics, samples = evaluate_stage(record.stage, model, tokenizer, vertical, cfg, run_dir, prev_policy, extra,
                                       preferences)
-    keep = {k: v for k, v in record.metrics.items() if k.startswith("rm/on_policy_accuracy")}  # needs the round's pairs
+    keep = {k: v for k, v in record.metrics.items()  # the round's pairs and the training clock are not re-measured
+            if k.startswith(("rm/on_policy_accuracy", "train/"))}
     train_seconds = record.extra.get("train_seconds", record.wall_seconds)
     timing = {**record.extra, "train_seconds": train_seconds, "eval_seconds": round(time.time() - started, 1)}
     record = replace(record, metrics={**keep, **metrics}, extra=timing, environment=describe(),

@@ -12,7 +12,8 @@ from pathlib import Path
 from core_training.io import atomic_write_json, atomic_write_text, read_jsonl
 
 HEADLINE = ("closed_book/all_rules_pass", "grounded/all_rules_pass", "perplexity", "judge_win_rate_vs_previous",
-            "judge_sampled/win_rate_vs_previous", "rm/accuracy", "rm/on_policy_accuracy")
+            "judge_sampled/win_rate_vs_previous", "rm/accuracy", "rm/on_policy_accuracy", "train/tokens_per_second",
+            "train/mfu")
 
 
 def _fmt(value) -> str:

@@ -73,6 +73,8 @@ def trainer_kwargs(ctx: StageContext, stage_cfg) -> dict[str, Any]:
         bf16=ctx.cfg.model.dtype == "bfloat16" and torch.cuda.is_available(), gradient_checkpointing=False,
         report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, save_only_model=False,
         train_sampling_strategy="group_by_length" if getattr(stage_cfg, "group_by_length", False) else "random",
+        # tokens for the stage's tokens/s and MFU (GRPO counts prompt + completion tokens itself)
+        **({} if ctx.stage in ("rlvr", "rlhf") else {"include_num_input_tokens_seen": "non_padding"}),
     )
 
 
@@ -118,6 +120,26 @@ def attach_logging(ctx: StageContext, trainer) -> MoEMonitor:
     return monitor
 
 
+class TrainingClock(TrainerCallback):
+    """This attempt's training tokens and seconds (a resumed stage counts only what it trains now), for the
+    stage's tokens/s and MFU (:func:`core_training.pipeline.training_speed`)."""
+
+    def __init__(self, extra: dict):
+        self.extra, self.start = extra, (0.0, 0)
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        import time
+
+        self.start = (time.perf_counter(), int(state.num_input_tokens_seen or 0))
+
+    def on_train_end(self, args, state, control, **kwargs):
+        import time
+
+        began, tokens = self.start
+        self.extra["clock"] = {"tokens": int(state.num_input_tokens_seen or 0) - tokens,
+                               "seconds": time.perf_counter() - began}
+
+
 def fit(ctx: StageContext, trainer, tokenizer):
     """Train, resuming from the trainer's last checkpoint if there is one; return ``(model, tokenizer)``.
 
@@ -128,6 +150,7 @@ def fit(ctx: StageContext, trainer, tokenizer):
     monitor = attach_logging(ctx, trainer)
     for callback in ctx.extra.get("callbacks", ()):  # e.g. the benchmark's clock
         trainer.add_callback(callback)
+    trainer.add_callback(TrainingClock(ctx.extra))
     ctx.extra["trainer"] = trainer
     # TRL's fused LM head skips unlabelled positions on CPU too, and folds its tiles in cache-sized row blocks
     resume = last_checkpoint(ctx.work_dir)

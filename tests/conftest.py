@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import os
 import random
+import tempfile
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# vkit's cache (file hashes, the matmul peak) away from the user's own
+os.environ.setdefault("VKIT_CACHE_DIR", os.path.join(tempfile.gettempdir(), "vkit-test-cache"))
 
 from core_training.contract import Rule, RuleResult, Vertical  # noqa: E402
 

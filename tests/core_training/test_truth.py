@@ -118,6 +118,8 @@ def test_changed_eval_settings_re_evaluate_without_retraining(toy, tiny_base, tm
     _messages(tmp_path, cfg, dev)
     weights = tmp_path / "cpt" / "model.safetensors"
     stat, record = weights.stat(), json.loads((tmp_path / "cpt" / STAGE_FILE).read_text())
+    speed = record["metrics"]  # the stage's training throughput, against this machine's matmul peak
+    assert speed["train/tokens"] > 0 and speed["train/tokens_per_second"] > 0 and 0 < speed["train/mfu"] < 1
     assert "dev/grounded/all_rules_pass" in record["metrics"] and "dev/closed_book/all_rules_pass" not in record["metrics"]
     changed = _cfg(tmp_path, "stages=cpt", f"model.base={tiny_base}", "eval.max_new_tokens=8", "eval.sets=test")
     logged = _messages(tmp_path, changed, dev)
@@ -127,6 +129,7 @@ def test_changed_eval_settings_re_evaluate_without_retraining(toy, tiny_base, tm
     after = json.loads((tmp_path / "cpt" / STAGE_FILE).read_text())
     assert weights.stat().st_mtime_ns == stat.st_mtime_ns and after["key"] == record["key"]  # not retrained
     assert after["eval_key"] != record["eval_key"] and "dev/grounded/all_rules_pass" not in after["metrics"]
+    assert after["metrics"]["train/mfu"] == speed["train/mfu"]  # training was not re-measured: it did not rerun
     rows = [json.loads(line) for line in (tmp_path / "cpt" / "samples.jsonl").read_text().splitlines()]
     assert {r["set"] for r in rows} == {"test"}
     assert any("skipped" in m for m in _messages(tmp_path, changed, dev))  # and now it is up to date
