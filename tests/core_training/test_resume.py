@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from core_training.config import resolve_run_config
-from core_training.modeling import PickleWeightsError, allow_pickle, load_causal_lm
+from core_training.modeling import PickleWeightsError, allow_pickle, load_causal_lm, load_tokenizer
 from core_training.recipes import recipe
 from core_training.stage import StageContext
 
@@ -100,8 +100,12 @@ def test_code_shipped_with_a_checkpoint_never_runs(tiny_base, tmp_path):
     config = json.loads((base / "config.json").read_text())
     config["auto_map"] = {"AutoConfig": "evil.Config", "AutoModelForCausalLM": "evil.Model"}
     (base / "config.json").write_text(json.dumps(config))
+    tokenizer_config = json.loads((base / "tokenizer_config.json").read_text())
+    tokenizer_config["auto_map"] = {"AutoTokenizer": ["evil.Tokenizer", "evil.Tokenizer"]}
+    (base / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
     load_causal_lm(base)
-    assert not marker.exists()
+    load_tokenizer(base)
+    assert not marker.exists()  # with trust_remote_code=True either load would have run evil.py
 
 
 class _RunsCode:
