@@ -38,8 +38,15 @@ def test_micro_run_end_to_end(tmp_path):
     rlhf = by_stage["rlhf"]
     counts = [rlhf[f"judge/{k}_vs_previous"] for k in ("wins", "losses", "ties")]
     rows = [json.loads(line) for line in (out / "rlhf" / "samples.jsonl").read_text().splitlines()]
-    n_eval = sum(row["mode"] == "grounded" for row in rows)
+    n_eval = sum(row["mode"] == "grounded" and row["set"] == "test" for row in rows)
     assert sum(counts) == n_eval > 0
+    assert {row["set"] for row in rows} == {"test", "dev", "paraphrase"}  # every eval set, each judged on its own
+    for name in ("dev", "paraphrase"):
+        judged = [rlhf[f"{name}/judge/{k}_vs_previous"] for k in ("wins", "losses", "ties")]
+        assert sum(judged) == sum(row["set"] == name for row in rows) > 0
+        assert f"{name}/grounded/all_rules_pass" in rlhf and f"{name}/closed_book/all_rules_pass" not in rlhf
+    assert rlhf["grounded/all_rules_pass/ci_low"] <= rlhf["grounded/all_rules_pass"] <= rlhf["grounded/all_rules_pass/ci_high"]
+    assert "grounded/held_out_rules_pass" in rlhf and "grounded/rule/recommends_within_scope" in rlhf
     assert rlhf["judge_win_rate_vs_previous"] == pytest.approx((counts[0] + 0.5 * counts[2]) / n_eval)
     assert 0.0 < rlhf["judge/sign_test_p_vs_previous"] <= 1.0
     sampled = [rlhf[f"judge_sampled/{k}_vs_previous"] for k in ("wins", "losses", "ties")]

@@ -111,6 +111,19 @@ def question_digest(rows) -> str:
     return config_hash([{"id": row["id"], "messages": row["messages"]} for row in rows])
 
 
+def graph_digest(g, first_nodes: int) -> str:
+    """Digest of the graph's first ``first_nodes`` nodes (insertion order) and the edges among them."""
+    from core_training.config import config_hash
+
+    nodes = list(g.nodes)[:first_nodes]
+    kept = set(nodes)
+    if g.is_multigraph():  # parallel edges are told apart by their keys
+        edges = [[u, v, k, d] for u, v, k, d in g.edges(keys=True, data=True) if u in kept and v in kept]
+    else:
+        edges = [[u, v, d] for u, v, d in g.edges(data=True) if u in kept and v in kept]
+    return config_hash({"nodes": [[n, g.nodes[n]] for n in nodes], "edges": edges})
+
+
 @contextlib.contextmanager
 def vertical_on(name: str, graph):
     """Vertical ``name`` with its datasets built from ``graph`` instead of its own graph, inside the block
@@ -146,4 +159,5 @@ def datasets_on(name: str, graph=None) -> dict[str, str]:
 @pytest.fixture
 def split_check():
     """Helpers for the dev/test split tests: ``question_digest``, ``datasets_on``, ``vertical_on``."""
-    return types.SimpleNamespace(question_digest=question_digest, datasets_on=datasets_on, vertical_on=vertical_on)
+    return types.SimpleNamespace(question_digest=question_digest, datasets_on=datasets_on, vertical_on=vertical_on,
+                                 graph_digest=graph_digest)

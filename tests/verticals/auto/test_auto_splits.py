@@ -30,14 +30,6 @@ CPT_DIGEST = "c7a98e0e1b78d5b7075582a5f0f26e1ed398fe2f535aa87db6888a88784f09a6"
 OLD_GRAPH = (223, "0547fc1e5b8bdbe677008db4888a5971313d6b5312cf2654fb57adb7caf4acb4")  # nodes, digest
 
 
-def graph_digest(g, first_nodes: int) -> str:
-    """Digest of the graph's first ``first_nodes`` nodes (insertion order) and the edges among them."""
-    nodes = list(g.nodes)[:first_nodes]
-    kept = set(nodes)
-    edges = [[u, v, d] for u, v, d in g.edges(data=True) if u in kept and v in kept]
-    return config_hash({"nodes": [[n, g.nodes[n]] for n in nodes], "edges": edges})
-
-
 def entities(examples) -> dict[str, set]:
     """Trims and series the examples' truths list."""
     candidates = [c for e in examples for c in e["truth"]["candidates"]]
@@ -72,10 +64,10 @@ def test_removing_the_test_pool_changes_no_other_dataset(split_check):
     assert reduced["load_eval_set"] == whole["load_dev_set"]  # without a test pool the dev split is the test split
 
 
-def test_the_graph_gained_only_the_test_brands():
+def test_the_graph_gained_only_the_test_brands(split_check):
     g, index = auto_graph(), auto_index()
     count, digest = OLD_GRAPH
-    assert graph_digest(g, count) == digest
+    assert split_check.graph_digest(g, count) == digest
     added = [g.nodes[n] for n in list(g.nodes)[count:]]
     assert {d["kind"] for d in added} == {"brand", "series", "trim"}
     assert {d["tier"] for d in added if d["kind"] == "brand"} == {"超豪华"}

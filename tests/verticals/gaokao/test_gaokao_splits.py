@@ -28,14 +28,6 @@ CPT_DIGEST = "32878a3902cb136d480b7c361c1838441c88f8d396df7360bd6f0e1e6acbf5a4"
 OLD_GRAPH = (395, "4ac153b77d6aa27ba9cad1d7942594311b08ecfce34b36652f0f8717b52a7e01")  # nodes, digest
 
 
-def graph_digest(g, first_nodes: int) -> str:
-    """Digest of the graph's first ``first_nodes`` nodes (insertion order) and the edges among them."""
-    nodes = list(g.nodes)[:first_nodes]
-    kept = set(nodes)
-    edges = [[u, v, k, d] for u, v, k, d in g.edges(keys=True, data=True) if u in kept and v in kept]
-    return config_hash({"nodes": [[n, g.nodes[n]] for n in nodes], "edges": edges})
-
-
 def entities(examples) -> dict[str, set]:
     """Provinces and universities the examples' truths mention."""
     return {"province": {e["truth"]["province"] for e in examples},
@@ -72,10 +64,10 @@ def test_removing_the_test_pool_changes_no_other_dataset(split_check):
     assert reduced["load_eval_set"] == whole["load_dev_set"]  # without a test pool the dev split is the test split
 
 
-def test_the_graph_gained_only_the_test_pool():
+def test_the_graph_gained_only_the_test_pool(split_check):
     g = gaokao_graph()
     count, digest = OLD_GRAPH
-    assert graph_digest(g, count) == digest
+    assert split_check.graph_digest(g, count) == digest
     added = list(g.nodes)[count:]
     assert added and all(g.nodes[n].get("pool", "test") == "test" for n in added)
     assert {g.nodes[n]["province"] for n in added if g.nodes[n]["kind"] == "score_table"} == {"安徽"}

@@ -28,14 +28,6 @@ CPT_DIGEST = "873c8c5433b51ea90eda14c43305edf4f20ebe93ba2ae69b4d3197d2565fb4a5"
 OLD_GRAPH = (272, "4e52781b5ba49bbb841f45742697e13a9672978aa94770abeb09d2ade0e94dd9")  # nodes, digest
 
 
-def graph_digest(g, first_nodes: int) -> str:
-    """Digest of the graph's first ``first_nodes`` nodes (insertion order) and the edges among them."""
-    nodes = list(g.nodes)[:first_nodes]
-    kept = set(nodes)
-    edges = [[u, v, d] for u, v, d in g.edges(data=True) if u in kept and v in kept]
-    return config_hash({"nodes": [[n, g.nodes[n]] for n in nodes], "edges": edges})
-
-
 def entities(examples) -> dict[str, set]:
     """Cities, listings, 小区, schools and stations the examples' truths mention."""
     candidates = [c for e in examples for c in e["truth"]["candidates"]]
@@ -72,10 +64,10 @@ def test_removing_the_test_pool_changes_no_other_dataset(split_check):
     assert reduced["load_eval_set"] == whole["load_dev_set"]  # without a test pool the dev split is the test split
 
 
-def test_the_graph_gained_only_the_test_city():
+def test_the_graph_gained_only_the_test_city(split_check):
     g = realestate_graph()
     count, digest = OLD_GRAPH
-    assert graph_digest(g, count) == digest
+    assert split_check.graph_digest(g, count) == digest
     added = [g.nodes[n] for n in list(g.nodes)[count:]]
     assert added and {d.get("city", d.get("name")) for d in added if d["kind"] != "listing"} == {"南京"}
     codes = [d["code"] for d in g.nodes.values() if d["kind"] == "school"]
