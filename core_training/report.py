@@ -57,8 +57,8 @@ def stage_table(report: dict) -> str:
     |---|---|---|---|---|
     | sft | 9 | 0.500 | 1.000 | 0.750 |
     """
-    keys = {k for s in report["stages"] for k in s["metrics"]}
-    rules = sorted(k for k in keys if k.startswith("grounded/rule/"))
+    keys = {k for s in report["stages"] for k in s["metrics"] if not k.endswith(("/ci_low", "/ci_high"))}
+    rules = sorted(k for k in keys if k.startswith("grounded/rule/"))  # intervals: eval_table
     rubric = sorted(k for k in keys if k.startswith("grounded/rubric/"))
     rows_metrics = [{**s["metrics"], "judge W-L-T": judge_counts(s["metrics"])} for s in report["stages"]]
     cols = [*HEADLINE, "judge W-L-T", *rules, *rubric]
