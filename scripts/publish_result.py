@@ -93,7 +93,7 @@ def publish(run: Path, args) -> Path:
 
 
 def measurement_page(stem: str, report: dict) -> str:
-    from core_training.report import stage_table
+    from core_training.report import eval_table, stage_table
 
     p = report["published"]
     total = sum(s.get("wall_seconds", 0) for s in report["stages"])
@@ -102,7 +102,9 @@ def measurement_page(stem: str, report: dict) -> str:
              f"- base: `{report.get('base')}`", f"- total wall time: {total:.0f} s",
              f"- `vkit check`: `{p['check']}`"]
     lines += [f"- note: {p['note']}"] if p.get("note") else []
-    lines += ["", stage_table(report), "", f"The report: [`{stem}.json`]({stem}.json)."]
+    sets = eval_table(report)
+    lines += ["", stage_table(report), *(["", "Each eval set, with 95% bootstrap intervals:", "", sets] if sets else []),
+              "", f"The report: [`{stem}.json`]({stem}.json)."]
     if (RESULTS / f"{stem}.png").is_file():
         lines += ["", f"![stages and training curves]({stem}.png)"]
     return "\n".join(lines) + "\n"
