@@ -23,7 +23,6 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -120,19 +119,11 @@ def bench_gaokao(size: str, count: int, repeats: int, from_dataset: bool) -> str
     return line("gaokao", size, len(questions), vkit, plain)
 
 
-def clear_gaokao_caches() -> None:
-    """Every cached graph, index and dataset of the gaokao vertical (the graph source changed)."""
-    for name, module in list(sys.modules.items()):
-        if name.startswith("verticals.gaokao"):
-            for value in vars(module).values():
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
-
-
 def full_gaokao(count: int, repeats: int) -> list[str]:
     """Generate the full graph, load it as an import is loaded, and measure retrieval on it."""
     from knowledge_graphs.cli import main as kg_main
     from verticals.gaokao import kg
+    from verticals.graph_source import clear_caches
 
     lines = []
     with tempfile.TemporaryDirectory() as out:
@@ -140,7 +131,7 @@ def full_gaokao(count: int, repeats: int) -> list[str]:
         kg_main(["generate", "gaokao", "--size", "full", "--out", out])
         build = time.perf_counter() - start
         os.environ[kg.GRAPH_ENV] = out
-        clear_gaokao_caches()
+        clear_caches("verticals.gaokao")
         start = time.perf_counter()
         kg.gaokao_index()
         load = time.perf_counter() - start
@@ -150,7 +141,7 @@ def full_gaokao(count: int, repeats: int) -> list[str]:
             lines.append(bench_gaokao("full", count, repeats, from_dataset=False))
         finally:
             del os.environ[kg.GRAPH_ENV]
-            clear_gaokao_caches()
+            clear_caches("verticals.gaokao")
     return lines
 
 

@@ -81,6 +81,20 @@ def graph_problems(vertical: Vertical) -> list[str]:
     return [] if vertical.retrieve(user).strip() else [f"the retriever returns nothing for {user[:40]!r}"]
 
 
+def paraphrase_problems(vertical: Vertical) -> list[str]:
+    """The paraphrase set (optional): its gold answers pass every rule, and no question of it is a user turn
+    of the training chains (it measures how people ask, so it must be unseen)."""
+    if vertical.load_paraphrase_set is None:
+        return []
+    examples = list(vertical.load_paraphrase_set())
+    trained = {m["content"] for ex in vertical.load_chains() for m in ex["messages"] if m["role"] == "user"}
+    problems = [f"paraphrase gold answer {ex['id']} fails {failed}" for ex in examples
+                if (failed := _failing_rules(vertical, ex["answer"], ex))]
+    problems += [f"paraphrase question {ex['id']} is a training question" for ex in examples
+                 if any(m["content"] in trained for m in ex["messages"] if m["role"] == "user")]
+    return problems[:MAX_LISTED]
+
+
 BUILD_TRUTH_CHECKED = 20
 
 
@@ -128,7 +142,7 @@ def data_card_problems(vertical: Vertical, cards_root: Path) -> list[str]:
 CHECKS: dict[str, Callable[[Vertical], list[str]]] = {
     "eval_set": eval_set_problems, "gold_answers": gold_answer_problems, "known_bad": known_bad_problems,
     "preferences": preference_problems, "graph": graph_problems, "configs": config_problems,
-    "build_truth": build_truth_problems,
+    "build_truth": build_truth_problems, "paraphrase": paraphrase_problems,
 }
 
 

@@ -44,3 +44,15 @@ def graph_from_env(env_var: str, vertical: str):
     if name not in (None, vertical):
         raise DataError(f"{env_var}={value}: the graph there is for {name!r}, not {vertical!r}")
     return graph
+
+
+def clear_caches(package: str) -> None:
+    """Forget every per-process cache (graph, index, datasets, corpus) of the modules of ``package``, e.g.
+    ``"verticals.gaokao"`` after its graph source changed within one process (tests, benchmarks)."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name == package or name.startswith(package + "."):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()

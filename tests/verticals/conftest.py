@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from verticals.graph_source import clear_caches
+
 MAPPINGS = Path(__file__).resolve().parents[2] / "knowledge_graphs" / "mappings"
 GRAPH_ENVS = ("VKIT_GAOKAO_GRAPH", "VKIT_AUTO_GRAPH", "VKIT_REALESTATE_GRAPH")
 
@@ -24,15 +26,6 @@ def vkit(*args, env: dict | None = None, timeout: int = 600) -> subprocess.Compl
     base.update({"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"})
     return subprocess.run([sys.executable, "-m", "core_training.cli", *map(str, args)], capture_output=True,
                           text=True, env={**base, **(env or {})}, timeout=timeout)
-
-
-def clear_caches(package: str) -> None:
-    """Every per-process cache (graph, index, datasets, corpus) of the modules of ``package``."""
-    for name, module in list(sys.modules.items()):
-        if name == package or name.startswith(package + "."):
-            for value in vars(module).values():
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
 
 
 def expected_base_key(vertical, run_dir: Path, overrides: list[str]) -> str:

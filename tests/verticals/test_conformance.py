@@ -23,7 +23,8 @@ def vertical(request):
 
 
 @pytest.mark.parametrize("check", ["eval_set_problems", "gold_answer_problems", "known_bad_problems",
-                                   "preference_problems", "graph_problems", "config_problems", "build_truth_problems"])
+                                   "preference_problems", "graph_problems", "config_problems", "build_truth_problems",
+                                   "paraphrase_problems"])
 def test_conformance(vertical, check):
     assert getattr(conformance, check)(vertical) == []
 
@@ -34,3 +35,14 @@ def test_every_dataset_has_a_current_data_card(vertical):
 
 def test_in_repo_verticals_are_all_registered():
     assert {"gaokao", "auto", "realestate"} <= set(NAMES)
+
+
+def test_paraphrase_check_can_fail(toy):
+    """A paraphrase set that repeats a training question, or whose gold answer breaks a rule, is reported."""
+    from dataclasses import replace
+
+    chain = toy.load_chains()[0]
+    bad = {**toy.load_eval_set()[0], "id": "p-1", "answer": "不知道"}
+    problems = conformance.paraphrase_problems(replace(toy, load_paraphrase_set=lambda: [chain, bad]))
+    assert any("p-1 fails" in p for p in problems) and any(f"{chain['id']} is a training question" in p for p in problems)
+    assert conformance.paraphrase_problems(toy) == []  # no paraphrase set: nothing to check

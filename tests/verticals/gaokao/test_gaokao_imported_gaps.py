@@ -8,7 +8,6 @@ skip missing years and say so in the facts, and write a missing plan as 未公�
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from core_training.contract import DataError
 from knowledge_graphs.importers import import_tables
 from knowledge_graphs.io import save_graph
+from verticals.graph_source import clear_caches
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gaps"
 MAPPINGS = Path(__file__).resolve().parents[3] / "knowledge_graphs" / "mappings"
@@ -23,15 +23,6 @@ TABLES = [(FIXTURES / "universities.csv", MAPPINGS / "gaokao_universities.yaml")
           (FIXTURES / "score_table.csv", FIXTURES / "score_table.yaml"),
           (FIXTURES / "admissions.csv", FIXTURES / "admissions.yaml")]
 SMALL_SIZES = {"sft": 40, "rl": 8, "pref": 8, "eval": 8}
-
-
-def clear_gaokao_caches() -> None:
-    """Every per-process cache of the gaokao vertical (graph, index, datasets, corpus)."""
-    for name, module in list(sys.modules.items()):
-        if name.startswith("verticals.gaokao"):
-            for value in vars(module).values():
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +42,10 @@ def on_imported(imported_dir, monkeypatch):
     monkeypatch.setenv("VKIT_GAOKAO_GRAPH", str(imported_dir))
     for split, size in SMALL_SIZES.items():
         monkeypatch.setitem(data.SIZES, split, size)
-    clear_gaokao_caches()
+    clear_caches("verticals.gaokao")
     yield imported_dir
     monkeypatch.undo()
-    clear_gaokao_caches()
+    clear_caches("verticals.gaokao")
 
 
 def test_exam_years_come_from_the_graph(on_imported):
@@ -136,20 +127,20 @@ def test_a_graph_without_an_eval_province_holds_out_universities_or_says_why_not
             node["pool"] = "train"
     save_graph(graph, tmp_path / "graph.json")
     monkeypatch.setenv("VKIT_GAOKAO_GRAPH", str(tmp_path / "graph.json"))
-    clear_gaokao_caches()
+    clear_caches("verticals.gaokao")
     try:
         with pytest.raises(DataError, match="usable sft questions.*Held out by university.*options.eval_provinces"):
             data.load_eval_set()
     finally:
         monkeypatch.delenv("VKIT_GAOKAO_GRAPH")
-        clear_gaokao_caches()
+        clear_caches("verticals.gaokao")
 
 
 def test_env_var_naming_nothing_or_another_vertical_is_a_clear_error(tmp_path, monkeypatch, imported_dir):
     from verticals.gaokao import kg
 
     monkeypatch.setenv("VKIT_GAOKAO_GRAPH", str(tmp_path / "nowhere"))
-    clear_gaokao_caches()
+    clear_caches("verticals.gaokao")
     try:
         with pytest.raises(DataError, match="VKIT_GAOKAO_GRAPH=.*nowhere: no graph there"):
             kg.gaokao_graph()
@@ -160,4 +151,4 @@ def test_env_var_naming_nothing_or_another_vertical_is_a_clear_error(tmp_path, m
             graph_from_env("VKIT_AUTO_GRAPH", "auto")
     finally:
         monkeypatch.undo()
-        clear_gaokao_caches()
+        clear_caches("verticals.gaokao")

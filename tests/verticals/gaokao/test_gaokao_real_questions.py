@@ -99,19 +99,6 @@ def test_paraphrase_set_is_built_from_the_question_file():
         assert {k: v for k, v in ex["truth"].items() if k != "expert"} == build_truth(ex["messages"][0]["content"])
 
 
-def test_paraphrase_gold_answers_pass_every_rule():
-    for ex in load_paraphrase_set():
-        failed = [r.name for r in RULES if not r.fn(ex["answer"], ex).passed]
-        assert not failed, (ex["id"], failed)
-
-
-def test_paraphrase_questions_are_unseen_in_training():
-    from verticals.gaokao.data import load_chains
-
-    trained = {ex["messages"][0]["content"] for ex in load_chains()}
-    assert not trained & {ex["messages"][0]["content"] for ex in load_paraphrase_set()}
-
-
 def test_the_gold_answer_for_an_uncovered_wish_says_so_and_passes_every_rule():
     from verticals.gaokao.experts import write_gold_answer
 

@@ -143,19 +143,6 @@ def test_paraphrase_set_is_built_from_the_question_file():
         assert {k: v for k, v in ex["truth"].items() if k != "expert"} == build_truth(ex["messages"][0]["content"])
 
 
-def test_paraphrase_gold_turns_pass_every_rule():
-    for ex in load_paraphrase_set():
-        failed = [r.name for r in RULES if not r.fn(ex["answer"], ex).passed]
-        assert not failed, (ex["id"], failed)
-
-
 def test_paraphrase_recommendations_each_have_a_fitting_listing():
     recommending = [ex for ex in load_paraphrase_set() if not ex["truth"]["missing"]]
     assert sum(any(c["fits"] for c in ex["truth"]["candidates"]) for ex in recommending) == len(recommending)
-
-
-def test_paraphrase_questions_are_unseen_in_training():
-    from verticals.realestate.data import load_chains
-
-    trained = {m["content"] for ex in load_chains() for m in ex["messages"] if m["role"] == "user"}
-    assert not trained & {ex["messages"][0]["content"] for ex in load_paraphrase_set()}
