@@ -3,6 +3,7 @@
     vkit run gaokao [--base PATH] [--preset micro] [--output DIR] [--config X.yaml] [key.sub=value ...]
     vkit eval CHECKPOINT --vertical gaokao [--mode grounded|closed_book]
     vkit base pretrain [--output DIR] [--native] [key=value ...]
+    vkit base from-config CONFIG.json --shrink --out DIR [--tokenizer PATH]
     vkit verticals [--strict]
     vkit cards gaokao [--out data_cards]
     vkit check RUN [--min-final-grounded 0.8 ...]
@@ -133,6 +134,16 @@ def _base(args) -> int:
     return 0
 
 
+def _from_config(args) -> int:
+    from core_training.base.from_config import from_config
+
+    meta = from_config(args.config, args.out, shrink_it=args.shrink, tokenizer_path=args.tokenizer, seed=args.seed,
+                       log=lambda line: print(line, file=sys.stderr))
+    print(json.dumps({k: meta[k] for k in ("model_type", "parameters", "shape")}, ensure_ascii=False))
+    print(f"base: {args.out}", file=sys.stderr)
+    return 0
+
+
 def _rebuild_portable(args) -> int:
     """``vkit base pretrain`` again in a fresh interpreter with the portable kernels pinned (torch and MKL
     read them when they load), so the bytes do not depend on this CPU's instruction set."""
@@ -220,6 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="this CPU's fastest kernels (~20%% faster); the bytes are then this CPU's own")
     pre.add_argument("overrides", nargs="*", help="BaseConfig overrides, e.g. max_steps=100")
     pre.set_defaults(fn=_base)
+    fc = base_sub.add_parser("from-config", help="a randomly initialised base from a published MoE config.json "
+                             "(examples: core_training/assets/published_configs/)")
+    fc.add_argument("config", help="a model's config.json, e.g. Qwen3-30B-A3B's")
+    fc.add_argument("--shrink", action="store_true", help="scale width and depth down to a CPU-sized model, keeping "
+                    "the experts, top-k, shared experts, dense-first layers, GQA ratio and MLA ratios")
+    fc.add_argument("--out", required=True, help="the new base's directory")
+    fc.add_argument("--tokenizer", help="a tokenizer directory (default: the shipped base's)")
+    fc.add_argument("--seed", type=int, default=0, help="seed of the random initialisation")
+    fc.set_defaults(fn=_from_config)
     cards = sub.add_parser("cards", help="(re)generate the data cards of a vertical's datasets")
     cards.add_argument("vertical")
     cards.add_argument("--out", default="data_cards")
@@ -260,6 +280,7 @@ def _skip_plugin(what: str, err: Exception) -> None:
 
 def user_errors() -> tuple[type[Exception], ...]:
     """The exceptions that mean bad input: one ``vkit: error:`` line naming the file or field, exit 2."""
+    from core_training.base.from_config import FromConfigError
     from core_training.config import ConfigError
     from core_training.contract import DataError
     from core_training.inputs import InputError
@@ -269,7 +290,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from core_training.rundir import RunLockedError
 
     return (ConfigError, DataError, BaseNotFoundError, UnknownVerticalError, RegistryError, InputError, JsonlError,
-            PickleWeightsError, RunLockedError)
+            PickleWeightsError, RunLockedError, FromConfigError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,10 +317,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+TRAINING_COMMANDS = ("run", "base")  # the commands that train; the apps and listings keep the default allocator
+
+
 def _main(argv: list[str]) -> int:
     from core_training.allocator import tune_malloc
 
-    tune_malloc()  # speed only: CPU training reuses its large buffers instead of faulting fresh pages
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     bad = [x for x in extra if "=" not in x or x.startswith("-") or not hasattr(args, "overrides")]
@@ -307,6 +330,8 @@ def _main(argv: list[str]) -> int:
         parser.error(f"unrecognized arguments: {' '.join(bad)}")
     if extra:
         args.overrides = [*args.overrides, *extra]  # key=value overrides may follow the options
+    if args.command in TRAINING_COMMANDS:
+        tune_malloc()  # speed only: CPU training reuses its large buffers instead of faulting fresh pages
     return args.fn(args)
 
 
