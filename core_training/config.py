@@ -591,6 +591,56 @@ def validate_stages(stages: Sequence[str]) -> None:
 
 
 @dataclass
+class MonitorConfig:
+    """The training health monitor (:mod:`core_training.monitor`, docs/rl-health.md), in every training stage.
+
+    A signal fires when its condition holds on ``patience`` consecutive logged steps (non-finite loss or
+    gradients fire at once). The stage then stops, its output is the last checkpoint the monitor saw
+    healthy (or the stage's input), ``<stage>/health.json`` and ``report.md`` say what fired, and the run
+    exits with one line; with ``on_failure: retry`` the stage first runs once more at half the learning rate.
+    """
+
+    enabled: bool = True  # watch every training stage
+    on_failure: Literal["stop", "retry"] = "stop"  # retry: rerun the stage once from its input at half the lr
+    patience: int = 3  # consecutive logged steps a sustained signal must hold before it fires
+    loss_blowup: float = 10.0  # supervised stages: loss above this many times the first logged loss
+    zero_std_fraction: float = 1.0  # RL: frac_reward_zero_std at or above this (1.0: no group has any reward spread)
+    max_kl: float = 1.0  # RL with beta > 0: KL to the reference above this
+    entropy_floor: float = 0.1  # RL: token entropy below this fraction of its first logged value
+    reward_drop_stds: float = 1.0  # RL: reward below its peak by this many batch reward stds
+    length_growth: float = 3.0  # RL: mean completion length above this many times its first logged value
+    max_clipped_ratio: float = 0.9  # RL: share of truncated completions at or above this (when it started below)
+    expert_max_share: float = 0.95  # MoE: share of one layer's tokens sent to a single expert at or above this
+    dead_expert_fraction: float = 0.5  # MoE: share of (layer, expert) pairs that got no token at or above this
+    save_steps: int | None = None  # save trainer checkpoints at least this often, so a rollback loses fewer steps
+
+    def __post_init__(self) -> None:
+        _require(self.patience >= 1, f"patience: must be >= 1, got {self.patience}")
+        for name in ("zero_std_fraction", "entropy_floor", "max_clipped_ratio", "expert_max_share",
+                     "dead_expert_fraction"):
+            _require(0.0 < getattr(self, name) <= 1.0, f"{name}: must be in (0, 1], got {getattr(self, name)}")
+        for name in ("loss_blowup", "length_growth"):
+            _require(getattr(self, name) > 1.0, f"{name}: must be > 1, got {getattr(self, name)}")
+        _require(self.max_kl > 0 and self.reward_drop_stds > 0, "max_kl, reward_drop_stds: must be > 0")
+        _require(self.save_steps is None or self.save_steps >= 1, "save_steps: must be >= 1 or null")
+
+
+@dataclass
+class RewardsConfig:
+    """How rules run as rewards (:mod:`core_training.rewards`): a rule that raises or overruns its time
+    budget scores ``None`` for that sample (TRL skips it) and counts as a failure of that rule."""
+
+    rule_time_budget_s: float | None = 5.0  # seconds one rule may take on one answer; null = no budget
+    max_rule_failure_rate: float = 0.5  # a stage stops when one rule fails on more than this share of its answers
+    min_rule_calls: int = 32  # ... counted once the rule has scored at least this many answers in the stage
+
+    def __post_init__(self) -> None:
+        _require(self.rule_time_budget_s is None or self.rule_time_budget_s > 0, "rule_time_budget_s: must be > 0")
+        _require(0.0 <= self.max_rule_failure_rate <= 1.0, "max_rule_failure_rate: must be in [0, 1]")
+        _require(self.min_rule_calls >= 1, "min_rule_calls: must be >= 1")
+
+
+@dataclass
 class RunConfig:
     """Everything one ``vkit`` run needs; the defaults are the tiny CPU run."""
 
@@ -615,6 +665,8 @@ class RunConfig:
     rlhf: RLHFStageConfig = field(
         default_factory=lambda: RLHFStageConfig(max_steps=20, learning_rate=1e-5, rule_weight=2.0, rm_weight=2.0))
     eval: EvalConfig = field(default_factory=EvalConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    rewards: RewardsConfig = field(default_factory=RewardsConfig)
 
     def __post_init__(self) -> None:
         validate_stages(self.stages)

@@ -14,6 +14,12 @@ something that is not a valid ``RuleResult``); it is counted as an error and as 
 True
 >>> apply_rule(Rule("broken", lambda r, ex: 1 / 0), "x", {}).reason
 'rule raised ZeroDivisionError: division by zero'
+
+Fault isolation: a rule that raises, or overruns its time budget (``rewards.rule_time_budget_s``), fails
+for that sample only: in RL it scores ``None`` (TRL leaves the sample out of that rule's reward), in
+evaluation it counts as failed. :class:`RuleReward` counts the failures per rule, logs each with the
+offending answer (truncated), and stops the stage with :class:`RuleFailureError` naming the rule once
+the rule fails on more than ``rewards.max_rule_failure_rate`` of its answers.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ import math
 import multiprocessing
 import os
 import pickle
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Mapping, Sequence
 
@@ -37,15 +46,83 @@ _TRL_NON_COLUMNS = frozenset(
 )
 
 
-def apply_rule(rule: Rule, response: str, example: Example) -> RuleResult:
-    """Run one rule; never raises. A raising or misbehaving rule yields an error result."""
+DEFAULT_RULE_TIME_BUDGET_S = 5.0  # RewardsConfig's default; evaluation and the app use it too
+
+
+class RuleFailureError(RuntimeError):
+    """A rule failed on more than the allowed share of its answers; the message names the rule."""
+
+
+class _RuleTimeout(BaseException):
+    """Raised inside a rule by the budget's alarm (a BaseException, so a rule's ``except Exception`` cannot
+    swallow it)."""
+
+
+def apply_rule(rule: Rule, response: str, example: Example,
+               budget_s: float | None = DEFAULT_RULE_TIME_BUDGET_S) -> RuleResult:
+    """Run one rule; never raises. A raising, misbehaving or overrunning rule yields an error result.
+
+    ``budget_s`` (None: no budget) is enforced by an interval timer where the rule runs in a main thread
+    on a platform that has one (the rule is interrupted), else checked after the rule returns.
+
+    >>> import time
+    >>> apply_rule(Rule("slow", lambda r, ex: time.sleep(1) or RuleResult.ok()), "x", {}, budget_s=0.05).reason
+    'rule exceeded its time budget of 0.05 s'
+    """
+    started = time.perf_counter()
     try:
-        result = rule.fn(response, example)
+        with _time_budget(budget_s):
+            result = rule.fn(response, example)
+    except _RuleTimeout:
+        return _over_budget(budget_s)
     except Exception as exc:  # noqa: BLE001 - a broken rule must not stop training or the app
         return RuleResult(None, False, f"rule raised {type(exc).__name__}: {exc}")
+    if budget_s is not None and time.perf_counter() - started > budget_s:
+        return _over_budget(budget_s)
     if not isinstance(result, RuleResult):
         return RuleResult(None, False, f"rule returned {type(result).__name__}, not RuleResult")
     return result  # RuleResult itself refuses a score outside [0, 1] or passed != (score == 1)
+
+
+def _over_budget(budget_s: float | None) -> RuleResult:
+    return RuleResult(None, False, f"rule exceeded its time budget of {budget_s:g} s")
+
+
+class _time_budget:
+    """Interrupt the block after ``budget_s`` seconds with :class:`_RuleTimeout` (SIGALRM); a no-op outside
+    the main thread, without ``setitimer``, or while an earlier alarm (e.g. a test timeout) is due sooner.
+    The earlier alarm's handler and remaining time are restored afterwards."""
+
+    def __init__(self, budget_s: float | None):
+        self.budget_s, self.armed = budget_s, False
+
+    def __enter__(self):
+        usable = (self.budget_s is not None and hasattr(signal, "setitimer")
+                  and threading.current_thread() is threading.main_thread())
+        if not usable:
+            return self
+        self.began = time.monotonic()
+        self.old_handler = signal.signal(signal.SIGALRM, _raise_timeout)
+        self.old_delay, self.old_interval = signal.setitimer(signal.ITIMER_REAL, self.budget_s)
+        if self.old_delay and self.old_delay <= self.budget_s:  # the earlier alarm is due first: leave it alone
+            signal.setitimer(signal.ITIMER_REAL, self.old_delay, self.old_interval)
+            signal.signal(signal.SIGALRM, self.old_handler)
+            return self
+        self.armed = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self.armed:
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.old_handler)
+        if self.old_delay:
+            left = max(self.old_delay - (time.monotonic() - self.began), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, self.old_interval)
+
+
+def _raise_timeout(signum, frame):
+    raise _RuleTimeout()
 
 
 def is_error(result: RuleResult) -> bool:
@@ -150,29 +227,51 @@ class RuleReward:
     """A TRL reward function for one rule: ``fn(completions, **columns) -> list[float | None]``.
 
     A class rather than a closure so it pickles whenever the rule does; ``__name__`` is
-    ``"<vertical>/<rule>"`` so TRL logs ``rewards/<vertical>/<rule>/mean``.
+    ``"<vertical>/<rule>"`` so TRL logs ``rewards/<vertical>/<rule>/mean``. ``calls`` and ``failures``
+    count this rule's answers and failures (raised or over budget) in the stage; ``limits`` (a
+    :class:`~core_training.config.RewardsConfig`) sets the time budget and the failure rate that stops it.
     """
 
-    def __init__(self, vertical_name: str, rule: Rule) -> None:
-        self.rule = rule
+    def __init__(self, vertical_name: str, rule: Rule, limits=None) -> None:
+        self.rule, self.limits = rule, limits
         self.__name__ = f"{vertical_name}/{rule.name}"
+        self.calls = self.failures = 0
 
     def __call__(self, completions: Sequence[Any], prompts: Sequence | None = None, **kwargs: Any) -> list:
         rows = _rows_from_columns(len(completions), prompts, kwargs)
-        results = [apply_rule(self.rule, completion_text(c), row) for c, row in zip(completions, rows)]
-        errors = [r for r in results if is_error(r)]
-        if errors:
-            first = errors[0].reason
-            logger.warning("%s: %d/%d rule errors, e.g. %s", self.__name__, len(errors), len(results), first)
+        budget = self.limits.rule_time_budget_s if self.limits else DEFAULT_RULE_TIME_BUDGET_S
+        texts = [completion_text(c) for c in completions]
+        results = [apply_rule(self.rule, text, row, budget) for text, row in zip(texts, rows)]
+        errors = [(text, row, r) for text, row, r in zip(texts, rows, results) if is_error(r)]
+        for text, row, result in errors[:3]:  # the offending inputs, a few per batch
+            logger.warning("%s failed on example %r: %s; answer: %r", self.__name__, row.get("id"), result.reason,
+                           text[:200])
         if callable(kwargs.get("log_metric")):
             kwargs["log_metric"](f"rule_errors/{self.__name__}", float(len(errors)))
+        self.calls, self.failures = self.calls + len(results), self.failures + len(errors)
+        self._stop_if_failing(errors[0][2].reason if errors else "")
         return [r.score for r in results]
+
+    def _stop_if_failing(self, example_reason: str) -> None:
+        limits = self.limits
+        if limits is None or self.calls < limits.min_rule_calls:
+            return
+        if self.failures / self.calls > limits.max_rule_failure_rate:
+            raise RuleFailureError(
+                f"rule {self.__name__} failed on {self.failures} of {self.calls} answers, more than "
+                f"rewards.max_rule_failure_rate={limits.max_rule_failure_rate:g} (e.g. {example_reason}); "
+                f"fix the rule or raise rewards.rule_time_budget_s")
+
+    def counts(self) -> dict[str, int]:
+        """``{"calls": ..., "failures": ...}`` so far in this stage."""
+        return {"calls": self.calls, "failures": self.failures}
 
     def __repr__(self) -> str:
         return f"RuleReward({self.__name__!r})"
 
 
-def reward_functions(vertical: Vertical, weight: float = 1.0) -> tuple[list[Callable[..., list]], list[float]]:
+def reward_functions(vertical: Vertical, weight: float = 1.0,
+                     limits=None) -> tuple[list[Callable[..., list]], list[float]]:
     """One TRL reward function per rule, and its weight: ``rule.weight * weight`` for the rules that train,
     then 0.0 for each held-out rule (``Rule.held_out``).
 
@@ -180,10 +279,11 @@ def reward_functions(vertical: Vertical, weight: float = 1.0) -> tuple[list[Call
     rewards, but its weight of zero keeps it out of the advantage: it can show reward hacking without
     being hacked itself. Pass ``funcs`` as ``reward_funcs`` and ``weights`` as
     ``GRPOConfig(reward_weights=...)``. Scores of ``None`` (rule does not apply, or errored) stay
-    ``None``; TRL ignores them.
+    ``None``; TRL ignores them. ``limits`` is the run's :class:`~core_training.config.RewardsConfig`
+    (time budget, failure-rate stop); None keeps the default budget and never stops.
     """
     rules = [*vertical.reward_rules, *vertical.held_out_rules]
-    funcs = [RuleReward(vertical.name, rule) for rule in rules]
+    funcs = [RuleReward(vertical.name, rule, limits) for rule in rules]
     return funcs, [0.0 if rule.held_out else rule.weight * weight for rule in rules]
 
 

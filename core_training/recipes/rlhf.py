@@ -25,7 +25,7 @@ def train(ctx: StageContext):
                                                             local_files_only=True, **weights_kwargs())
     rm_tokenizer = load_tokenizer(ctx.reward_model_path)
     rm_tokenizer.padding_side = "right"
-    funcs, weights = reward_functions(ctx.vertical, c.rule_weight)
+    funcs, weights = reward_functions(ctx.vertical, c.rule_weight, ctx.cfg.rewards)
     model, tokenizer, peft = load_policy(ctx, aux_loss=False, freeze=c.freeze_router)
     args = GRPOConfig(
         **trainer_kwargs(ctx, c), num_generations=c.num_generations, max_completion_length=c.max_completion_length,

@@ -18,7 +18,7 @@ def grpo_args(ctx: StageContext, c, weights: list[float]) -> GRPOConfig:
 
 def train(ctx: StageContext):
     c = ctx.cfg.rlvr
-    funcs, weights = reward_functions(ctx.vertical, c.rule_weight)
+    funcs, weights = reward_functions(ctx.vertical, c.rule_weight, ctx.cfg.rewards)
     model, tokenizer, peft = load_policy(ctx, aux_loss=False, freeze=c.freeze_router)
     trainer = GRPOTrainer(model=model, reward_funcs=funcs, args=grpo_args(ctx, c, weights),
                           train_dataset=rl_dataset(ctx.vertical, ctx.vertical.load_rl_prompts()),
