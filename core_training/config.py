@@ -498,10 +498,17 @@ class RLStageConfig:
     freeze_router: bool = True
     rule_weight: float = 1.0
     rm_weight: float = 1.0
+    # MoE: route each rollout's tokens to the experts they had while being generated, in the training
+    # forward too (routing replay; docs/moe-rl.md). Routing agreement is logged either way.
+    routing_replay: bool = False
+    # token: GRPO's per-token importance ratio; sequence: GSPO's per-sequence ratio (steadier for MoE)
+    importance_sampling_level: Literal["token", "sequence"] = "token"
+    num_iterations: int = 1  # optimizer passes over each batch of rollouts; > 1 trains on rollouts of an older policy
 
     def __post_init__(self) -> None:
         _require_steps_and_rate(self.max_steps, self.learning_rate)
         _require(self.per_device_batch_size >= 1, "per_device_batch_size: must be >= 1")
+        _require(self.num_iterations >= 1, f"num_iterations: must be >= 1, got {self.num_iterations}")
         _require(self.num_generations >= 2, "num_generations: GRPO needs >= 2 completions per prompt")
         _require(self.logging_steps >= 1 and self.save_steps >= 1, "logging_steps, save_steps: must be >= 1")
         _require(self.temperature > 0, "temperature: must be > 0")

@@ -105,6 +105,35 @@ def load_policy(ctx: StageContext, aux_loss: bool, freeze: bool = False):
     return model, load_tokenizer(ctx.input_path), peft
 
 
+def grpo_kwargs(c) -> dict[str, Any]:
+    """The ``GRPOConfig`` arguments both RL stages (rlvr, rlhf) take from their config ``c``, with vkit's MoE
+    RL defaults (the reasons: docs/moe-rl.md).
+
+    No router aux loss, whatever ``model.router_aux_loss_coef`` says: TRL's GRPO otherwise adds the
+    architecture's own coefficient (0.001 for Qwen3-MoE), a load-balancing objective from pretraining that
+    pulls the policy away from the reward, and that with the router frozen (the default) can only act
+    through the layers below it. GSPO (``importance_sampling_level="sequence"``) takes the GSPO paper's
+    loss and clipping range, as TRL's documentation gives them.
+
+    >>> from core_training.config import RLStageConfig
+    >>> gspo = grpo_kwargs(RLStageConfig(max_steps=1, learning_rate=1e-5, importance_sampling_level="sequence"))
+    >>> gspo["router_aux_loss_coef"], gspo["loss_type"], gspo["epsilon"]
+    (0.0, 'grpo', 0.0003)
+    """
+    gspo = dict(loss_type="grpo", epsilon=3e-4, epsilon_high=4e-4) if c.importance_sampling_level == "sequence" else {}
+    return dict(num_generations=c.num_generations, max_completion_length=c.max_completion_length,
+                temperature=c.temperature, beta=c.beta, num_iterations=c.num_iterations,
+                importance_sampling_level=c.importance_sampling_level, router_aux_loss_coef=0.0, **gspo)
+
+
+def grpo_trainer_class(c, base: type | None = None) -> type:
+    """``base`` (TRL's ``GRPOTrainer`` by default) tracking MoE routing from rollout to training: agreement
+    logged, replayed when ``c.routing_replay``, routing logits in fp32 (:mod:`core_training.routing`)."""
+    from core_training.trl_patches import routed_grpo_trainer
+
+    return routed_grpo_trainer(base, replay=c.routing_replay, fp32=True)
+
+
 def aux_loss_coef(ctx: StageContext, model) -> float:
     """The router aux-loss weight TRL should apply: 0 where TRL cannot compute it.
 

@@ -16,6 +16,9 @@ Three patches, each with TRL's own path as the fallback:
   tile. The measured gain and the upstream proposal: ``docs/upstream/trl-cpu-tiles.md``.
 * :func:`rule_gated_grpo_trainer`: a ``GRPOTrainer`` subclass whose ``_calculate_rewards`` gates the
   reward model's column on the rule columns (:func:`core_training.rewards.gate_on_rules`).
+* :func:`routed_grpo_trainer`: a ``GRPOTrainer`` subclass that records the MoE routing of each rollout,
+  logs its agreement with the training forward, and (``replay=True``) replays it there
+  (:mod:`core_training.routing`).
 
 On a TRL release other than :data:`TESTED_TRL`, or one where a patched name or signature changed,
 each patch is skipped with one warning naming it, and TRL's own path runs (the CPU speed-ups are lost;
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Iterator
 
 TESTED_TRL = "1.16"  # the TRL minor release these patches were written and tested against
@@ -46,6 +49,10 @@ EXPECTED = {
     ("trl.kernels.chunked_logprob", "_forward_tile"): ("tile", "tile_stride", "targets"),
     ("trl.kernels.chunked_logprob", "_backward_tile"): ("tile", "tile_stride", "targets"),
     ("trl", "GRPOTrainer._calculate_rewards"): ("self", "inputs", "prompts", "completions", "completion_ids_list"),
+    ("trl", "GRPOTrainer._generate"): ("self", "prompts"),
+    ("trl", "GRPOTrainer._generate_and_score_completions"): ("self", "inputs"),
+    ("trl", "GRPOTrainer._get_per_token_logps_and_entropies"): ("self", "model", "input_ids", "attention_mask"),
+    ("trl", "GRPOTrainer._compute_loss"): ("self", "model", "inputs"),
 }
 _warned: set[str] = set()
 
@@ -175,3 +182,86 @@ def rule_gated_grpo_trainer(measured_only: int = 0) -> type:
             return rewards
 
     return RuleGatedGRPOTrainer
+
+
+ROUTING_KEY = "routing_rollout"  # the rollout's recorded routing, carried in TRL's batch dict with the other tensors
+
+
+def routed_grpo_trainer(base: type | None = None, replay: bool = False, fp32: bool = True) -> type:
+    """``base`` (default ``GRPOTrainer``) with MoE routing tracked from each rollout to its training forward.
+
+    Every rollout's routing is recorded while TRL generates (:class:`core_training.routing.RoutingTracker`)
+    and travels with the batch (TRL shuffles and splits it with the completions). Each training forward
+    logs ``routing/agreement`` and ``routing/layer_<l>/agreement``; with ``replay`` the recorded experts are
+    used there and in the old- and reference-policy forwards of the same batch. Where the policy's
+    ratio to the rollout policy is not identically 1 (``num_iterations`` > 1), ``importance_ratio/std``
+    and ``importance_ratio/max`` (over the completion tokens) show its spread. ``fp32`` routes in fp32.
+    A dense model, vLLM or continuous batching (whose forwards the hooks cannot follow) trains untracked.
+    On an untested TRL (or a changed signature) this warns and returns ``base`` unchanged.
+    """
+    from trl import GRPOTrainer
+
+    base = base or GRPOTrainer
+    names = ("_generate", "_generate_and_score_completions", "_get_per_token_logps_and_entropies", "_compute_loss")
+    if not patchable("routing tracking", *(("trl", f"GRPOTrainer.{n}") for n in names)):
+        return base
+    from core_training.routing import RoutingTracker
+
+    class RoutedGRPOTrainer(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            tracked = not (self.use_vllm or self.use_transformers_continuous_batching)
+            self.routing = RoutingTracker(self.accelerator.unwrap_model(self.model), replay=replay, fp32=fp32) \
+                if tracked else None
+            self._routing_rows, self._routing_measure, self._last_logps = None, False, None
+
+        def _generate(self, prompts):
+            if not (self.routing and self.routing.active):
+                return super()._generate(prompts)
+            with self.routing.recording():
+                out = super()._generate(prompts)
+            self._routing_rows = self.routing.recorded()  # the old/reference forwards of this batch use it
+            return out
+
+        def _generate_and_score_completions(self, inputs):
+            try:
+                out = super()._generate_and_score_completions(inputs)
+                if self._routing_rows is not None:
+                    out[ROUTING_KEY] = self._routing_rows
+            finally:
+                self._routing_rows = None
+            return out
+
+        def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, *args, **kwargs):
+            tracked = self.routing and self.routing.active
+            with self.routing.plan(self._routing_rows, self._routing_measure) if tracked else nullcontext():
+                out = super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, *args, **kwargs)
+            if self._routing_measure:
+                self._last_logps = out[0].detach()
+            return out
+
+        def _compute_loss(self, model, inputs):
+            self._routing_rows, self._routing_measure = inputs.get(ROUTING_KEY), True
+            try:
+                loss = super()._compute_loss(model, inputs)
+            finally:
+                self._routing_rows, self._routing_measure = None, False
+            mode = "train" if self.model.training else "eval"
+            for key, value in (self.routing.pop_agreement() if self.routing else {}).items():
+                self._metrics[mode][key].append(value)
+            self._log_ratio_spread(mode, inputs)
+            return loss
+
+        def _log_ratio_spread(self, mode: str, inputs) -> None:
+            import torch
+
+            old, new, self._last_logps = inputs.get("old_per_token_logps"), self._last_logps, None
+            if old is None or new is None:
+                return
+            mask = inputs["completion_mask"].bool()
+            ratio = torch.exp(new - old)[mask]
+            if ratio.numel():
+                self._metrics[mode]["importance_ratio/std"].append(ratio.std(unbiased=False).item())
+                self._metrics[mode]["importance_ratio/max"].append(ratio.max().item())
+
+    return RoutedGRPOTrainer

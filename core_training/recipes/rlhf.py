@@ -8,12 +8,12 @@ the reward tensor post-processed (:func:`core_training.trl_patches.rule_gated_gr
 """
 
 from transformers import AutoModelForSequenceClassification
-from trl import GRPOConfig, GRPOTrainer
+from trl import GRPOConfig
 
 from core_training.data import rl_dataset
 from core_training.modeling import load_tokenizer, weights_kwargs
 from core_training.rewards import reward_functions
-from core_training.stage import StageContext, fit, load_policy, trainer_kwargs
+from core_training.stage import StageContext, fit, grpo_kwargs, grpo_trainer_class, load_policy, trainer_kwargs
 from core_training.trl_patches import rule_gated_grpo_trainer
 
 
@@ -27,13 +27,10 @@ def train(ctx: StageContext):
     rm_tokenizer.padding_side = "right"
     funcs, weights = reward_functions(ctx.vertical, c.rule_weight, ctx.cfg.rewards)
     model, tokenizer, peft = load_policy(ctx, aux_loss=False, freeze=c.freeze_router)
-    args = GRPOConfig(
-        **trainer_kwargs(ctx, c), num_generations=c.num_generations, max_completion_length=c.max_completion_length,
-        temperature=c.temperature, beta=c.beta, reward_weights=[c.rm_weight, *weights],
-        router_aux_loss_coef=0.0 if c.freeze_router else ctx.cfg.model.router_aux_loss_coef,
-    )
+    args = GRPOConfig(**trainer_kwargs(ctx, c), **grpo_kwargs(c), reward_weights=[c.rm_weight, *weights])
     held_out = len(ctx.vertical.held_out_rules)  # trailing reward columns that never gate
-    trainer_cls = rule_gated_grpo_trainer(measured_only=held_out) if c.gate_rm_on_rules else GRPOTrainer
+    gated = rule_gated_grpo_trainer(measured_only=held_out) if c.gate_rm_on_rules else None
+    trainer_cls = grpo_trainer_class(c, gated)
     trainer = trainer_cls(model=model, reward_funcs=[rm, *funcs], args=args,
                           train_dataset=rl_dataset(ctx.vertical, ctx.vertical.load_rl_prompts()),
                           processing_class=tokenizer, reward_processing_classes=[rm_tokenizer] + [None] * len(funcs),

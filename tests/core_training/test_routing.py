@@ -168,3 +168,31 @@ def test_fp32_routing_recomputes_low_precision_router_logits():
     logits32 = hidden[0].reshape(-1, 32).float() @ router.weight.float().T
     assert torch.equal(used[0].sort(-1).values, logits32.softmax(-1).topk(2).indices.sort(-1).values)
     tracker.close()
+
+
+def _rl_ctx(toy, base, tmp_path, *overrides):
+    from core_training.config import resolve_run_config
+    from core_training.stage import StageContext
+
+    cfg = resolve_run_config(preset="micro", cli_overrides=[f"output={tmp_path}", "vertical=toy", "threads=1",
+                                                            "rlvr.max_steps=2", "rlvr.max_completion_length=8",
+                                                            *overrides])
+    return StageContext(cfg=cfg, vertical=toy, stage="rlvr", input_path=base, work_dir=tmp_path / ".work",
+                        run_dir=tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("replay", [False, True])
+def test_rlvr_logs_routing_agreement_and_replays(replay, toy, tiny_base, tmp_path, read_metrics):
+    """The rlvr recipe's trainer records each rollout's routing, logs the agreement per layer and, reusing
+    rollouts for a second pass (the policy moved), the importance-ratio spread; replay replaces choices."""
+    from core_training.recipes import recipe
+
+    recipe("rlvr").train(_rl_ctx(toy, tiny_base, tmp_path, f"rlvr.routing_replay={str(replay).lower()}",
+                                 "rlvr.num_iterations=2"))
+    rows = read_metrics(tmp_path, "rlvr")
+    agreement = [r["routing/agreement"] for r in rows if "routing/agreement" in r]
+    assert agreement and all(0.0 <= a <= 1.0 for a in agreement)
+    assert all(f"routing/layer_{layer}/agreement" in r for r in rows if "routing/agreement" in r for layer in (0, 1))
+    assert any("importance_ratio/std" in r for r in rows)
+    assert any("routing/replaced" in r for r in rows) == replay
