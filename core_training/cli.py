@@ -279,18 +279,21 @@ def _skip_plugin(what: str, err: Exception) -> None:
 
 
 def user_errors() -> tuple[type[Exception], ...]:
-    """The exceptions that mean bad input: one ``vkit: error:`` line naming the file or field, exit 2."""
+    """The exceptions that mean bad input, or a stage stopped on purpose (a health signal, a failing rule):
+    one ``vkit: error:`` line naming the file, field or signal, exit 2."""
     from core_training.base.from_config import FromConfigError
     from core_training.config import ConfigError
     from core_training.contract import DataError
     from core_training.inputs import InputError
     from core_training.io import JsonlError
     from core_training.modeling import BaseNotFoundError, PickleWeightsError
+    from core_training.monitor import HealthError
     from core_training.registry import RegistryError, UnknownVerticalError
+    from core_training.rewards import RuleFailureError
     from core_training.rundir import RunLockedError
 
     return (ConfigError, DataError, BaseNotFoundError, UnknownVerticalError, RegistryError, InputError, JsonlError,
-            PickleWeightsError, RunLockedError, FromConfigError)
+            PickleWeightsError, RunLockedError, FromConfigError, HealthError, RuleFailureError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,14 +122,56 @@ def measured_on(report: dict) -> str:
 
 
 def write_report(run_dir: Path, report: dict) -> None:
+    from core_training.audit import audit_section, with_audit
+
+    report = with_audit(run_dir, report)  # the RL stages' reward-hacking audit: audit/* metrics and report["audit"]
     atomic_write_json(run_dir / "report.json", report)
     total = sum(s["wall_seconds"] for s in report["stages"])
     sets = eval_table(report)
     sets = f"Each eval set, with 95% bootstrap intervals:\n\n{sets}\n\n" if sets else ""
     md = (f"# vkit run: {report['vertical']}\n\nBase: `{report['base']}`. Total wall time {total:.0f} s.\n\n"
           f"{stage_table(report)}\n\n{sets}{measured_on(report)}![stages and training curves](report.png)\n")
-    atomic_write_text(run_dir / "report.md", md)
+    md += audit_section(report["audit"])
+    atomic_write_text(run_dir / "report.md", md + health_section(run_dir, report))
     plot(run_dir, report)
+
+
+def health_section(run_dir: Path, report: dict) -> str:
+    """report.md's Health section from each trained stage's ``health.json`` (core_training/monitor.py):
+    the signal that fired, where, the rollback and what to try, or "no signal fired" and what was watched;
+    rule failures (raised or over budget) per rule. Empty when no stage has one.
+
+    >>> import json, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     (Path(d) / "sft").mkdir()
+    ...     _ = (Path(d) / "sft" / "health.json").write_text(json.dumps({"status": "healthy",
+    ...         "watched": ["expert_load", "non_finite"], "rule_failures": {}}))
+    ...     print(health_section(Path(d), {"config": {"stages": ["sft"]}, "stages": []}).strip())
+    ## Health
+    <BLANKLINE>
+    - sft: no signal fired (watched: expert_load, non_finite)
+    """
+    import json
+
+    stages = report.get("config", {}).get("stages") or [s["stage"] for s in report["stages"]]
+    lines = []
+    for stage in stages:
+        path = run_dir / stage / "health.json"
+        if not path.is_file():
+            continue
+        h = json.loads(path.read_text(encoding="utf-8"))
+        if h["status"] == "healthy":
+            lines.append(f"- {stage}: no signal fired (watched: {', '.join(h['watched'])})")
+        else:
+            where = f"step {h['rolled_back_to_step']}" if h.get("rolled_back_to_step") else "the stage's input"
+            outcome = f"rolled back to {where}" if h["status"] == "rolled_back" else "retried at half the learning rate, healthy"
+            lines.append(f"- {stage}: **{h['signal']}** fired at step {h['step']} ({h['detail']}); {outcome}. "
+                         f"Try: {'; '.join(h['suggestions'])}.\n\n  ![{stage} health curves]({h['plot']})")
+        failing = {rule: c for rule, c in h.get("rule_failures", {}).items() if c["failures"]}
+        if failing:
+            lines.append(f"  - {stage} rule failures (raised or over time budget): "
+                         + ", ".join(f"{r} {c['failures']}/{c['calls']}" for r, c in failing.items()))
+    return "\n## Health\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
 def reward_curves(ax, rows: list[dict]) -> None:

@@ -47,7 +47,10 @@ class RunLogger(TrainerCallback):
         self.writer = SummaryWriter(str(ctx.run_dir / "tensorboard" / ctx.stage))
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        row = {**(logs or {}), **(self.monitor.pop_metrics() if self.monitor else {})}
+        moe = self.monitor.pop_metrics() if self.monitor else {}
+        if logs is not None:
+            logs.update(moe)  # the callbacks after this one (the health monitor) see the expert load too
+        row = {**(logs or {}), **moe}
         append_jsonl(self.ctx.run_dir / "metrics.jsonl", {"stage": self.ctx.stage, "step": state.global_step, **row})
         for key, value in row.items():
             if isinstance(value, (int, float)) and math.isfinite(value):
@@ -176,7 +179,10 @@ def fit(ctx: StageContext, trainer, tokenizer):
     the apps and outside tools load by path. The pipeline saves it (atomically, with the stage's
     evaluation); the trainer's final checkpoint in ``ctx.work_dir`` covers a kill in between.
     """
+    from core_training.monitor import attach_health, finish, train_watched
+
     monitor = attach_logging(ctx, trainer)
+    health = attach_health(ctx, trainer)  # core_training/monitor.py: stops, rolls back, retries (monitor.*)
     for callback in ctx.extra.get("callbacks", ()):  # e.g. the benchmark's clock
         trainer.add_callback(callback)
     trainer.add_callback(TrainingClock(ctx.extra))
@@ -187,13 +193,14 @@ def fit(ctx: StageContext, trainer, tokenizer):
         restore_final(ctx, trainer, resume)  # resuming there would train one step past max_steps
     else:
         with compact_fused_head(), row_blocked_tiles():  # core_training/trl_patches.py; same numbers, less time
-            trainer.train(resume_from_checkpoint=resume)
+            train_watched(trainer, resume, health)
     monitor.close()
     model = trainer.model
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     if hasattr(model.config, "output_router_logits"):
         model.config.output_router_logits = False
+    finish(ctx, health, model, tokenizer)  # after a rollback: writes the stage's output and raises HealthError
     return model, tokenizer
 
 
