@@ -360,7 +360,7 @@ def save_report(run_dir: Path, cfg: RunConfig, vertical: Vertical, base: str, re
     from core_training.report import write_report
 
     report = {"vertical": vertical.name, "base": base, "run_dir": str(run_dir), "config": to_dict(cfg),
-              "stages": [r.row() for r in records]}
+              "held_out_rules": [r.name for r in vertical.held_out_rules], "stages": [r.row() for r in records]}
     write_report(run_dir, report)
     return report
 
