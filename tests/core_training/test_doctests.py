@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring", "base.corpus", "base.pretrain",
-           "report", "trl_patches", "environment", "allocator", "onpolicy", "check", "rundir", "inputs", "modeling"]
+           "report", "trl_patches", "environment", "allocator", "onpolicy", "check", "rundir", "inputs", "modeling",
+           "audit", "routing", "stage"]
 
 
 @pytest.mark.parametrize("name", MODULES)

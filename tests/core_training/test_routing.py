@@ -185,11 +185,17 @@ def _rl_ctx(toy, base, tmp_path, *overrides):
 @pytest.mark.parametrize("replay", [False, True])
 def test_rlvr_logs_routing_agreement_and_replays(replay, toy, tiny_base, tmp_path, read_metrics):
     """The rlvr recipe's trainer records each rollout's routing, logs the agreement per layer and, reusing
-    rollouts for a second pass (the policy moved), the importance-ratio spread; replay replaces choices."""
+    rollouts for a second pass (the policy moved), the importance-ratio spread; replay replaces choices. The
+    MoE RL settings reach TRL: no aux loss, the importance-sampling level (GSPO), the iterations."""
     from core_training.recipes import recipe
 
-    recipe("rlvr").train(_rl_ctx(toy, tiny_base, tmp_path, f"rlvr.routing_replay={str(replay).lower()}",
-                                 "rlvr.num_iterations=2"))
+    level = "sequence" if replay else "token"
+    ctx = _rl_ctx(toy, tiny_base, tmp_path, f"rlvr.routing_replay={str(replay).lower()}", "rlvr.num_iterations=2",
+                  "rlvr.freeze_router=false", f"rlvr.importance_sampling_level={level}")
+    recipe("rlvr").train(ctx)
+    trainer = ctx.extra["trainer"]
+    assert not trainer.aux_loss_enabled  # no router aux loss in RL, even with the router training
+    assert trainer.importance_sampling_level == level and trainer.num_iterations == 2
     rows = read_metrics(tmp_path, "rlvr")
     agreement = [r["routing/agreement"] for r in rows if "routing/agreement" in r]
     assert agreement and all(0.0 <= a <= 1.0 for a in agreement)
