@@ -602,7 +602,8 @@ class MonitorConfig:
     """The training health monitor (:mod:`core_training.monitor`, docs/rl-health.md), in every training stage.
 
     A signal fires when its condition holds on ``patience`` consecutive logged steps (non-finite loss or
-    gradients fire at once). The stage then stops, its output is the last checkpoint the monitor saw
+    gradients fire at once); "(from below)" conditions fire only when the value crossed the bound during
+    the stage (an input that was already there is not this stage's failure). The stage then stops, its output is the last checkpoint the monitor saw
     healthy (or the stage's input), ``<stage>/health.json`` and ``report.md`` say what fired, and the run
     exits with one line; with ``on_failure: retry`` the stage first runs once more at half the learning rate.
     """
@@ -616,9 +617,9 @@ class MonitorConfig:
     entropy_floor: float = 0.1  # RL: token entropy below this fraction of its first logged value
     reward_drop_stds: float = 1.0  # RL: reward below its peak by this many batch reward stds
     length_growth: float = 3.0  # RL: mean completion length above this many times its first logged value
-    max_clipped_ratio: float = 0.9  # RL: share of truncated completions at or above this (when it started below)
-    expert_max_share: float = 0.95  # MoE: share of one layer's tokens sent to a single expert at or above this
-    dead_expert_fraction: float = 0.5  # MoE: share of (layer, expert) pairs that got no token at or above this
+    max_clipped_ratio: float = 0.9  # RL: share of truncated completions at or above this (from below)
+    expert_max_share: float = 0.95  # MoE: a layer's top expert gets at least this share of its tokens (from below)
+    dead_expert_fraction: float = 0.5  # MoE: at least this share of (layer, expert) pairs get no token (from below)
     save_steps: int | None = None  # save trainer checkpoints at least this often, so a rollback loses fewer steps
 
     def __post_init__(self) -> None:

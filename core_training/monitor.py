@@ -99,13 +99,14 @@ class Watch:
         out, c = {}, self.cfg
         bad = [f"{k}={row[k]}" for k in ("loss", "grad_norm") if _num(row, k) is not None and not math.isfinite(row[k])]
         out["non_finite"] = ", ".join(bad) or None
-        if not self.rl:
+        if not self.rl:  # a supervised loss starts high and falls; GRPO's hovers near 0
             out["loss_blowup"] = self._above("loss", c.loss_blowup, row, "loss")
+        else:  # supervised training is meant to sharpen the model (SFTTrainer logs entropy too)
+            out["entropy_collapse"] = self._below_first(row, "entropy", c.entropy_floor)
         out["zero_reward_std"] = self._at_least(row, "frac_reward_zero_std", c.zero_std_fraction,
                                                 "share of groups with zero reward std")
         kl = _num(row, "kl")
         out["kl"] = f"kl {kl:.3g} > monitor.max_kl={c.max_kl:g}" if kl is not None and kl > c.max_kl else None
-        out["entropy_collapse"] = self._below_first(row, "entropy", c.entropy_floor)
         out["reward_drop"] = self._reward_drop(row)
         out["length_blowup"] = self._above("completions/mean_length", c.length_growth, row, "mean completion length")
         out["truncation"] = self._truncation(row)
@@ -156,11 +157,17 @@ class Watch:
         return f"{value:.0%} of completions truncated (first {first:.0%})" if first < bound <= value + 1e-9 else None
 
     def _expert_load(self, row: dict) -> str | None:
-        share, dead = _num(row, "moe/max_share"), _num(row, "moe/dead_fraction")
-        if share is not None and share >= self.cfg.expert_max_share:
-            return f"one expert took {share:.0%} of a layer's tokens (monitor.expert_max_share={self.cfg.expert_max_share:g})"
-        if dead is not None and dead >= self.cfg.dead_expert_fraction:
-            return f"{dead:.0%} of experts got no token (monitor.dead_expert_fraction={self.cfg.dead_expert_fraction:g})"
+        """A layer's top expert share, or the share of dead experts, that crossed its bound during the stage:
+        a stage whose input was already unbalanced (the rollback could not help) does not fire."""
+        bound = self.cfg.expert_max_share
+        for key in sorted(k for k in row if k.startswith("moe/layer_") and k.endswith("/max_share")):
+            share = _num(row, key)
+            if share is not None and self._first(key, share) < bound <= share:
+                layer = key.split("/")[1]
+                return f"one expert took {share:.0%} of {layer}'s tokens (monitor.expert_max_share={bound:g})"
+        dead, bound = _num(row, "moe/dead_fraction"), self.cfg.dead_expert_fraction
+        if dead is not None and self._first("moe/dead_fraction", dead) < bound <= dead:
+            return f"{dead:.0%} of experts got no token (monitor.dead_expert_fraction={bound:g})"
         return None
 
 

@@ -58,17 +58,20 @@ class _RuleTimeout(BaseException):
     swallow it)."""
 
 
-def apply_rule(rule: Rule, response: str, example: Example,
-               budget_s: float | None = DEFAULT_RULE_TIME_BUDGET_S) -> RuleResult:
+_DEFAULT_BUDGET = object()
+
+
+def apply_rule(rule: Rule, response: str, example: Example, budget_s: Any = _DEFAULT_BUDGET) -> RuleResult:
     """Run one rule; never raises. A raising, misbehaving or overrunning rule yields an error result.
 
-    ``budget_s`` (None: no budget) is enforced by an interval timer where the rule runs in a main thread
+    ``budget_s`` in seconds (None: no budget; left out: :data:`DEFAULT_RULE_TIME_BUDGET_S`) is enforced by an interval timer where the rule runs in a main thread
     on a platform that has one (the rule is interrupted), else checked after the rule returns.
 
     >>> import time
     >>> apply_rule(Rule("slow", lambda r, ex: time.sleep(1) or RuleResult.ok()), "x", {}, budget_s=0.05).reason
     'rule exceeded its time budget of 0.05 s'
     """
+    budget_s = DEFAULT_RULE_TIME_BUDGET_S if budget_s is _DEFAULT_BUDGET else budget_s
     started = time.perf_counter()
     try:
         with _time_budget(budget_s):

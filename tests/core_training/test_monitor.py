@@ -8,6 +8,7 @@ import json
 
 import pytest
 import torch
+from transformers import TrainerCallback
 
 from core_training.config import MonitorConfig, resolve_run_config
 from core_training.contract import Rule, RuleResult
@@ -121,28 +122,31 @@ def test_reward_for_length_fires_length_blowup(toy, terse_base, tmp_path):
     _assert_rolled_back(ctx, health, error)
 
 
-@pytest.fixture(scope="module")
-def collapsed_router_base(tiny_base, tmp_path_factory):
-    """The tiny base with every router zeroed: all experts tie, so top-k always picks the same ones."""
-    from core_training.modeling import is_router_parameter
+class ForceRouterOntoOneExpert(TrainerCallback):
+    """After optimizer step ``at``, zero every router (the router is frozen): all experts tie, so top-k picks
+    the same experts for every token from then on."""
 
-    model = load_causal_lm(tiny_base)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if is_router_parameter(name):
-                param.zero_()
-    path = tmp_path_factory.mktemp("collapsed-router")
-    model.save_pretrained(path)
-    load_tokenizer(tiny_base).save_pretrained(path)
-    return path
+    def __init__(self, at: int):
+        self.at = at
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        from core_training.modeling import is_router_parameter
+
+        if state.global_step == self.at:
+            with torch.no_grad():
+                for name, param in model.named_parameters():
+                    if is_router_parameter(name):
+                        param.zero_()
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_router_forced_onto_one_expert_fires_expert_load(toy, collapsed_router_base, tmp_path):
-    ctx = _ctx("sft", toy, collapsed_router_base, tmp_path, "sft.max_steps=4", "model.freeze_router=true")
+def test_router_forced_onto_one_expert_fires_expert_load(toy, tiny_base, tmp_path):
+    ctx = _ctx("sft", toy, tiny_base, tmp_path, "sft.max_steps=6", "sft.save_steps=1", "model.freeze_router=true")
+    ctx.extra["callbacks"] = [ForceRouterOntoOneExpert(at=3)]
     error, health = _stopped(ctx)
-    assert health["signal"] == "expert_load" and health["step"] == 2
+    assert health["signal"] == "expert_load" and health["step"] == 5  # steps 4 and 5 route all alike (patience 2)
+    assert health["rolled_back_to_step"] == 2  # checkpoint 3 holds the zeroed routers; 2 was confirmed by log 3
     _assert_rolled_back(ctx, health, error)
 
 
@@ -174,8 +178,9 @@ def _fires(rows, rl=True, **cfg) -> dict | None:
     ([{"entropy": 2.0}, {"entropy": 0.1}, {"entropy": 0.05}], "entropy_collapse", 3),
     ([{"reward": r, "reward_std": 0.2} for r in (0.1, 0.5, 0.9, 0.5, 0.4)], "reward_drop", 5),
     ([{"completions/clipped_ratio": c} for c in (0.1, 0.95, 1.0)], "truncation", 3),
-    ([{"moe/max_share": 0.5, "moe/dead_fraction": 0.0}, {"moe/max_share": 0.5, "moe/dead_fraction": 0.5},
-      {"moe/max_share": 0.97, "moe/dead_fraction": 0.0}], "expert_load", 3),
+    ([{"moe/max_share": 0.5, "moe/layer_1/max_share": 0.5, "moe/dead_fraction": 0.0},
+      {"moe/max_share": 0.5, "moe/layer_1/max_share": 0.5, "moe/dead_fraction": 0.5},
+      {"moe/max_share": 0.97, "moe/layer_1/max_share": 0.97, "moe/dead_fraction": 0.0}], "expert_load", 3),
 ])
 def test_each_detector_fires_on_its_signal(rows, signal, step):
     fired = _fires(rows, rl=signal != "loss_blowup")
@@ -188,9 +193,17 @@ def test_each_detector_fires_on_its_signal(rows, signal, step):
     [{"reward": r, "reward_std": 0.2} for r in (0.1, 0.5, 0.9, 0.8, 0.85)],  # a dip smaller than one reward std
     [{"completions/clipped_ratio": 1.0}, {"completions/clipped_ratio": 1.0}, {"completions/clipped_ratio": 1.0}],
     [{"kl": 0.5}, {"train_runtime": 3.0}, {"kl": 0.6}],
+    # a layer already this unbalanced in the stage's input (the shipped base's last layer is): not this stage's doing
+    [{"moe/max_share": 0.99, "moe/layer_3/max_share": 0.99, "moe/dead_fraction": 0.1}] * 3,
 ])
 def test_a_healthy_or_unsustained_log_fires_nothing(rows):
     assert _fires(rows) is None
+
+
+def test_supervised_stages_may_sharpen_their_entropy():
+    """SFTTrainer logs token entropy too; falling is what supervised training is for."""
+    rows = [{"entropy": 3.0}, {"entropy": 0.1}, {"entropy": 0.05}]
+    assert _fires(rows, rl=False) is None and _fires(rows, rl=True)["signal"] == "entropy_collapse"
 
 
 def test_a_row_without_the_signal_keeps_its_streak():
