@@ -215,6 +215,13 @@ def routed_grpo_trainer(base: type | None = None, replay: bool = False, fp32: bo
                 if tracked else None
             self._routing_rows, self._routing_measure, self._last_logps = None, False, None
 
+        def train(self, *args, **kwargs):
+            try:
+                return super().train(*args, **kwargs)
+            finally:  # the trained model is evaluated and saved next: plain routing again, no hooks
+                if self.routing:
+                    self.routing.close()
+
         def _generate(self, prompts):
             if not (self.routing and self.routing.active):
                 return super()._generate(prompts)

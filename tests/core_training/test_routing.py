@@ -202,3 +202,13 @@ def test_rlvr_logs_routing_agreement_and_replays(replay, toy, tiny_base, tmp_pat
     assert all(f"routing/layer_{layer}/agreement" in r for r in rows if "routing/agreement" in r for layer in (0, 1))
     assert any("importance_ratio/std" in r for r in rows)
     assert any("routing/replaced" in r for r in rows) == replay
+
+
+def test_routing_hooks_are_removed_when_training_ends(toy, tiny_base, tmp_path):
+    """The trained policy is evaluated and saved after the stage: with no hook left on any router."""
+    from core_training.recipes import recipe
+
+    ctx = _rl_ctx(toy, tiny_base, tmp_path, "rlvr.max_steps=1")
+    model, _ = recipe("rlvr").train(ctx)
+    assert not ctx.extra["trainer"].routing.active
+    assert all(not router._forward_hooks for _, router in router_modules(model))
