@@ -24,6 +24,8 @@ top-k indices)``) and the decoder that runs them:
 * with ``fp32=True``, routers whose logits come out in a lower precision are recomputed in fp32
   (deepseek_v3 routes in fp32 already).
 
+Outside :meth:`RoutingTracker.recording` and :meth:`RoutingTracker.plan` the hooks change nothing.
+
 The GRPO trainer that drives it is :func:`core_training.trl_patches.routed_grpo_trainer`.
 
 >>> import torch
@@ -118,6 +120,7 @@ class RoutingTracker:
         self._done: list[list[torch.Tensor]] | None = None  # the last finished recording
         self._plan: torch.Tensor | None = None  # recorded rows for the forwards under plan(), consumed in order
         self._cursor, self._measure = 0, False
+        self._engaged = False  # inside recording() or plan(): outside them the hooks change nothing
         self._rows: torch.Tensor | None = None  # this forward's slice of the plan, aligned to its positions
         self._matched = [0] * len(self.routers)
         self._chosen = [0] * len(self.routers)
@@ -136,12 +139,12 @@ class RoutingTracker:
     @contextmanager
     def recording(self) -> Iterator[None]:
         """Record the routing of every forward inside (a ``generate`` call); take it with :meth:`recorded`."""
-        self._recording = [[] for _ in self.routers]
+        self._recording, self._engaged = [[] for _ in self.routers], True
         try:
             yield
         finally:
             self._done = self._recording
-            self._recording = None
+            self._recording, self._engaged = None, False
 
     def recorded(self) -> torch.Tensor | None:
         """The last recording as ``(batch, layers, positions, k)``: each forward's positions appended in order."""
@@ -154,11 +157,11 @@ class RoutingTracker:
     def plan(self, rows: torch.Tensor | None, measure: bool = False) -> Iterator[None]:
         """Forwards inside run over ``rows`` (recorded routing, one row per sequence, in order): replayed when
         ``replay``, and, when ``measure``, counted for :meth:`pop_agreement`."""
-        self._plan, self._cursor, self._measure = rows, 0, measure
+        self._plan, self._cursor, self._measure, self._engaged = rows, 0, measure, True
         try:
             yield
         finally:
-            self._plan, self._rows, self._measure = None, None, False
+            self._plan, self._rows, self._measure, self._engaged = None, None, False, False
 
     def pop_agreement(self) -> dict[str, float]:
         """``routing/agreement`` (all layers), ``routing/layer_<l>/agreement`` and, with replay,
@@ -183,6 +186,8 @@ class RoutingTracker:
     # ----------------------------------------------------------------- hooks
 
     def _on_forward(self, module, args, kwargs) -> None:
+        if not self._engaged:
+            return
         ids = kwargs.get("input_ids", args[0] if args else None)
         ids = ids if ids is not None else kwargs["inputs_embeds"]
         batch, length = ids.shape[:2]
@@ -202,6 +207,8 @@ class RoutingTracker:
         return hook
 
     def _on_route(self, slot: int, router, hidden: torch.Tensor, output):
+        if not self._engaged:
+            return None
         logits, weights, indices = output
         batch, length, mask = self._forward
         changed = False

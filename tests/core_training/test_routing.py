@@ -163,7 +163,7 @@ def test_fp32_routing_recomputes_low_precision_router_logits():
     hidden = []
     router.register_forward_pre_hook(lambda m, a: hidden.append(a[0].detach()))
     used, _ = _used_experts(model)
-    with torch.no_grad():
+    with torch.no_grad(), tracker.plan(None):
         model(input_ids=ids, attention_mask=mask)
     logits32 = hidden[0].reshape(-1, 32).float() @ router.weight.float().T
     assert torch.equal(used[0].sort(-1).values, logits32.softmax(-1).topk(2).indices.sort(-1).values)
@@ -204,6 +204,7 @@ def test_rlvr_logs_routing_agreement_and_replays(replay, toy, tiny_base, tmp_pat
     assert any("routing/replaced" in r for r in rows) == replay
 
 
+@pytest.mark.slow
 def test_routing_hooks_are_removed_when_training_ends(toy, tiny_base, tmp_path):
     """The trained policy is evaluated and saved after the stage: with no hook left on any router."""
     from core_training.recipes import recipe
