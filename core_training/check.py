@@ -192,10 +192,25 @@ def _check(args) -> int:
 
 def _report(args) -> int:
     from core_training.report import write_report
+    from core_training.seeds import seed_dirs
 
+    dirs = seed_dirs(Path(args.run)) if Path(args.run).is_dir() and not (Path(args.run) / "report.json").exists() else {}
+    if dirs:  # the output of `vkit run V --seeds ...`: its summary, with what each stage changed
+        return _report_seeds(Path(args.run), dirs)
     run_dir, report = read_report(args.run)
     write_report(run_dir, report)
     print(f"{run_dir / 'report.md'}\n{run_dir / 'report.png'}")
+    return 0
+
+
+def _report_seeds(output: Path, dirs: dict) -> int:
+    from core_training.checkpoints import load_json
+    from core_training.registry import get_vertical
+    from core_training.seeds import summarize_dir
+
+    vertical = get_vertical(load_json(next(iter(dirs.values())) / "report.json")["vertical"])
+    summarize_dir(output, vertical, sorted(dirs))
+    print(output / "seeds.md")
     return 0
 
 
@@ -208,8 +223,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         check.add_argument(f"--{f.name.replace('_', '-')}", type=float, default=f.default, metavar="X",
                            help=f"default {f.default:g}")
     check.set_defaults(fn=_errors_exit_2(_check))
-    report = sub.add_parser("report", help="re-render a run's report.md and report.png from its report.json")
-    report.add_argument("run", help="run directory (or its report.json)")
+    report = sub.add_parser("report", help="re-render a run's report.md and report.png from its report.json "
+                            "(or, given a `--seeds` output, its seeds.md with what each stage changed)")
+    report.add_argument("run", help="run directory (or its report.json), or the output of `vkit run V --seeds ...`")
     report.set_defaults(fn=_errors_exit_2(_report))
 
 

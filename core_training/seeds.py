@@ -56,15 +56,44 @@ def seeds_table(summary: dict) -> str:
 
 def run_seeds(cfg, vertical, seeds: list[int], output: Path, preferences=None, log=print) -> dict:
     """Run ``cfg`` once per seed into ``output/seed-<n>`` and write ``seeds.json`` and ``seeds.md`` there."""
-    from core_training.io import atomic_write_json, atomic_write_text
     from core_training.pipeline import run_pipeline
 
-    reports = {}
     for seed in seeds:
         log(f"[seeds] seed {seed} -> {output / f'seed-{seed}'}")
-        reports[seed] = run_pipeline(replace(cfg, seed=seed, output=str(output / f"seed-{seed}")), vertical,
-                                     preferences=preferences)
-    summary = summarize_seeds(reports)
-    atomic_write_json(output / "seeds.json", {"vertical": vertical.name, **summary})
-    atomic_write_text(output / "seeds.md", f"# vkit run: {vertical.name}, {len(seeds)} seeds\n\n{seeds_table(summary)}\n")
+        run_pipeline(replace(cfg, seed=seed, output=str(output / f"seed-{seed}")), vertical, preferences=preferences)
+    return summarize_dir(output, vertical, seeds)
+
+
+def seed_dirs(output: Path, seeds: list[int] | None = None) -> dict[int, Path]:
+    """``{seed: output/seed-<n>}`` for the given seeds, or for every ``seed-<n>`` holding a ``report.json``."""
+    output = Path(output)
+    if seeds is None:
+        seeds = sorted(int(p.name.split("-", 1)[1]) for p in output.glob("seed-*")
+                       if p.name.split("-", 1)[1].isdigit() and (p / "report.json").exists())
+    return {seed: output / f"seed-{seed}" for seed in seeds}
+
+
+def summarize_dir(output: Path, vertical, seeds: list[int] | None = None) -> dict:
+    """(Re)write ``seeds.json`` and ``seeds.md`` for the seed runs under ``output``: the mean ± sd table and,
+    per RL stage, its paired per-rule effect on the test items (:mod:`core_training.effects`)."""
+    from core_training.effects import effects_table, stage_effects
+    from core_training.checkpoints import load_json
+    from core_training.io import atomic_write_json, atomic_write_text
+    from core_training.pipeline import EVAL_SET_LOADERS
+
+    dirs = seed_dirs(output, seeds)
+    if not dirs:
+        raise FileNotFoundError(f"{output}: no seed-<n>/report.json (run `vkit run V --seeds 0,1,2 --output {output}`)")
+    summary = summarize_seeds({seed: load_json(d / "report.json") for seed, d in dirs.items()})
+    parts = [f"# vkit run: {vertical.name}, {len(dirs)} seeds", "", seeds_table(summary)]
+    held_out = {r.name for r in vertical.held_out_rules}
+    for set_name in ("test", "dev"):
+        loader = getattr(vertical, EVAL_SET_LOADERS[set_name])
+        if loader is None:
+            continue
+        effects = stage_effects(vertical, dirs, list(loader()), set_name)
+        summary.setdefault("effects", {})[set_name] = effects
+        parts += ["", f"## What each stage changed ({set_name})", "", effects_table(effects, held_out)]
+    atomic_write_json(Path(output) / "seeds.json", {"vertical": vertical.name, **summary})
+    atomic_write_text(Path(output) / "seeds.md", "\n".join(parts) + "\n")
     return summary

@@ -271,6 +271,36 @@ def test_several_seeds_give_mean_and_sd_per_stage(toy, tiny_base, tmp_path):
     assert "| sft |" in (tmp_path / "seeds" / "seeds.md").read_text()
 
 
+def test_what_rl_changed_is_measured_item_by_item_across_seeds(toy, tiny_base, tmp_path, monkeypatch):
+    """The seeds' summary says what rlvr changed on the test items: the re-checked answers reproduce each
+    stage's reported pass rate, and the paired change equals the change in the reports, pooled over seeds."""
+    from core_training.effects import ALL, read_responses
+    from core_training.seeds import run_seeds, summarize_dir
+
+    cfg = _cfg(tmp_path, "stages=sft,rlvr", f"model.base={tiny_base}", "eval.max_new_tokens=8",
+               "sft.learning_rate=0.01", "rlvr.max_steps=2", "rlvr.max_completion_length=8")
+    run_seeds(cfg, toy, [0, 1], tmp_path / "seeds", log=lambda m: None)
+    reports = [json.loads((tmp_path / "seeds" / f"seed-{s}" / "report.json").read_text()) for s in (0, 1)]
+    passed = {st: [next(r for r in rep["stages"] if r["stage"] == st)["metrics"]["grounded/all_rules_pass"]
+                   for rep in reports] for st in ("sft", "rlvr")}
+    effect = summarize_dir(tmp_path / "seeds", toy)["effects"]["test"]["pairs"]["sft->rlvr"][ALL]
+    assert effect["before"] == pytest.approx(sum(passed["sft"]) / 2)
+    assert effect["after"] == pytest.approx(sum(passed["rlvr"]) / 2)
+    assert effect["delta"] == pytest.approx(effect["after"] - effect["before"])
+    assert effect["ci_low"] <= effect["delta"] <= effect["ci_high"]
+    assert effect["n"] == len(read_responses(tmp_path / "seeds" / "seed-0" / "sft")) > 0
+    text = (tmp_path / "seeds" / "seeds.md").read_text()
+    assert "What each stage changed (test)" in text and "| rubric/clarity |" in text and "| rlvr | 0 |" in text
+    (tmp_path / "seeds" / "seeds.md").unlink()  # `vkit report OUTPUT` re-renders it from the seeds' runs
+    import argparse
+
+    from core_training import check, registry
+
+    monkeypatch.setattr(registry, "get_vertical", lambda name: toy)
+    assert check._report(argparse.Namespace(run=str(tmp_path / "seeds"))) == 0
+    assert (tmp_path / "seeds" / "seeds.md").read_text() == text
+
+
 def test_an_eval_set_the_data_cannot_build_is_left_unmeasured_but_test_is_required(toy, tmp_path):
     """A paraphrase set about entities an imported graph lacks is skipped (with a warning); the test set
     is what the bars read, so its failure stops the run; an empty optional set is not measured either."""
@@ -288,3 +318,12 @@ def test_an_eval_set_the_data_cannot_build_is_left_unmeasured_but_test_is_requir
     with pytest.raises(DataError, match="no 湖北"):
         eval_sets(replace(toy, load_eval_set=lacks), cfg)
     assert "load_eval_set" in first_problem("toy", run_builders(replace(toy, load_eval_set=lacks)))
+
+
+@pytest.mark.parametrize("name", ["effects", "seeds", "stats"])
+def test_examples_in_the_truth_modules_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"core_training.{name}"))
+    assert result.attempted > 0 and result.failed == 0
