@@ -31,7 +31,9 @@ def _run(args) -> int:
 
     vertical = get_vertical(args.vertical)
     overrides = list(args.overrides) + [f"vertical={vertical.name}"]
-    for flag, key in ((args.base, "model.base"), (args.output, "output"), (args.seed, "seed"), (args.stages, "stages")):
+    for flag, key in ((args.base, "model.base"), (args.output, "output"), (args.seed, "seed"), (args.stages, "stages"),
+                      (args.launcher, "launch.launcher"), (args.num_processes, "launch.num_processes"),
+                      (args.deepspeed, "launch.deepspeed"), (args.accelerate_config, "launch.accelerate_config")):
         if flag is not None:
             overrides.append(f"{key}={flag}")
     cfg = resolve_run_config(dict(vertical.config_overrides), args.config, overrides, args.preset)
@@ -79,9 +81,11 @@ def use_graph(cfg, vertical: str):
 def check_run_inputs(cfg, args) -> list | None:
     """Check ``--output``, the base and ``--preferences`` (returning its pairs) before the run writes."""
     from core_training.inputs import check_checkpoint, check_output, read_preferences
+    from core_training.launcher import check_launch
     from core_training.modeling import allow_pickle, check_safetensors, resolve_base
 
     allow_pickle(args.allow_pickle)
+    check_launch(cfg)
     if cfg.output:
         check_output(cfg.output)
     base = resolve_base(cfg.model.base)
@@ -212,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", action="append", default=[], help="YAML overrides file (repeatable)")
     run.add_argument("--preferences", help="JSONL preference pairs (e.g. an annotation export) for rm/rlhf/dpo")
     run.add_argument("--allow-pickle", action="store_true", help=PICKLE_HELP)
+    run.add_argument("--launcher", choices=["none", "accelerate"],
+                     help="accelerate: train each stage under `accelerate launch` (docs/scale-out.md)")
+    run.add_argument("--num-processes", type=int, help="training processes per stage, all machines together")
+    run.add_argument("--deepspeed", choices=["zero2", "zero3", "zero3-offload"],
+                     help="DeepSpeed ZeRO with vkit's shipped config (default: DDP)")
+    run.add_argument("--accelerate-config", help="an `accelerate config` file (machines, network)")
     run.add_argument("overrides", nargs="*", help="key.sub=value overrides")
     run.set_defaults(fn=_run)
     ev = sub.add_parser("eval", help="evaluate a checkpoint on a vertical's held-out set")

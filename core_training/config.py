@@ -572,6 +572,32 @@ class DataConfig:
     graph: str | None = None
 
 
+LAUNCHERS = ("none", "accelerate")
+DEEPSPEED_CONFIGS = ("zero2", "zero3", "zero3-offload")
+
+
+@dataclass
+class LaunchConfig:
+    """How the training stages run: in the ``vkit run`` process (``none``), or each stage under ``accelerate
+    launch`` in ``num_processes`` processes, DDP or DeepSpeed ZeRO (docs/scale-out.md). Evaluation, resume and
+    the report stay in the ``vkit run`` process."""
+
+    launcher: str = "none"  # none: train in this process; accelerate: each stage under `accelerate launch`
+    num_processes: int = 1  # training processes of a stage, all machines together (launcher: accelerate)
+    deepspeed: str | None = None  # zero2, zero3 or zero3-offload: DeepSpeed ZeRO with vkit's shipped config; null: DDP
+    accelerate_config: str | None = None  # an `accelerate config` file (machines, network); the options above win
+
+    def __post_init__(self) -> None:
+        _require(self.launcher in LAUNCHERS, f"launcher: unknown {self.launcher!r}; known: {', '.join(LAUNCHERS)}")
+        _require(self.num_processes >= 1, f"num_processes: must be >= 1, got {self.num_processes}")
+        _require(self.deepspeed is None or self.deepspeed in DEEPSPEED_CONFIGS,
+                 f"deepspeed: unknown {self.deepspeed!r}{_did_you_mean(str(self.deepspeed), DEEPSPEED_CONFIGS)}; "
+                 f"known: {', '.join(DEEPSPEED_CONFIGS)}")
+        launched = self.num_processes > 1 or self.deepspeed or self.accelerate_config
+        _require(self.launcher == "accelerate" or not launched,
+                 "num_processes, deepspeed, accelerate_config: need launcher: accelerate (--launcher accelerate)")
+
+
 def graph_env_var(vertical: str) -> str:
     """The environment variable a vertical reads its imported graph from: ``VKIT_<NAME>_GRAPH``.
 
@@ -661,6 +687,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    launch: LaunchConfig = field(default_factory=LaunchConfig)  # several processes: docs/scale-out.md
     # Defaults: the tiny CPU run (about 10 minutes for gaokao on 2 cores); how they were chosen:
     # docs/results/history.md.
     cpt: TrainStageConfig = field(default_factory=lambda: TrainStageConfig(max_steps=20, learning_rate=5e-4))

@@ -59,10 +59,13 @@ def data_fingerprint(vertical: Vertical, preferences: list | None) -> str:
 
 def stage_key(cfg: RunConfig, stage: str, input_key: str, data_key: str) -> str:
     """What a stage's training depends on: its config, the model settings, the seed, its input and the data.
-    Evaluation settings are not part of it (a changed ``eval.*`` re-evaluates, it never retrains)."""
+    Evaluation settings are not part of it (a changed ``eval.*`` re-evaluates, it never retrains). A launcher's
+    processes and engine are (N processes train on N times the batch, and DeepSpeed's checkpoints resume only
+    under DeepSpeed); the key of a stage trained in the ``vkit run`` process is what it always was."""
     stage_cfg = to_dict(getattr(cfg, stage)) if hasattr(cfg, stage) else {}
+    launch = {"launch": to_dict(cfg.launch)} if cfg.launch.launcher != "none" else {}
     return config_hash({"stage": stage, "stage_cfg": stage_cfg, "model": to_dict(cfg.model), "lora": to_dict(cfg.lora),
-                        "seed": cfg.seed, "input": input_key, "data": data_key})[:16]
+                        "seed": cfg.seed, "input": input_key, "data": data_key, **launch})[:16]
 
 
 def eval_key(cfg: RunConfig, vertical: Vertical) -> str:
@@ -217,7 +220,7 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
               rm_path: Path | None, prev_policy: str | None, preferences: list | None) -> StageRecord:
     """Train (unless ``base``), evaluate, and write ``RUN/<stage>/`` atomically."""
     from core_training.environment import describe
-    from core_training.recipes import recipe
+    from core_training.launcher import train_stage
     from core_training.stage import StageContext
 
     started, extra = time.time(), {}
@@ -227,7 +230,7 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
         ctx = StageContext(cfg=cfg, vertical=vertical, stage=stage, input_path=policy_path,
                            work_dir=run_dir / ".work" / f"{stage}-{key}", run_dir=run_dir, reward_model_path=rm_path,
                            preferences=preferences)
-        model, tokenizer = recipe(stage).train(ctx)
+        model, tokenizer = train_stage(ctx)  # in this process, or under accelerate launch (core_training/launcher.py)
         extra = ctx.extra
     trained = time.time()
     metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy, extra, preferences)

@@ -35,21 +35,26 @@ class StageContext:
     reward_model_path: Path | None = None
     preferences: list | None = None  # overrides the vertical's pairs (e.g. an annotation export)
     extra: dict[str, Any] = field(default_factory=dict)  # "callbacks": extra TrainerCallbacks
+    # trainer arguments a launcher sets (core_training/launch_worker.py: the DeepSpeed config, the device)
+    trainer_overrides: dict[str, Any] = field(default_factory=dict)
 
 
 class RunLogger(TrainerCallback):
     """Writes every trainer log (plus MoE load metrics) to ``metrics.jsonl`` and TensorBoard."""
 
     def __init__(self, ctx: StageContext, monitor: MoEMonitor | None):
-        from torch.utils.tensorboard import SummaryWriter
-
-        self.ctx, self.monitor = ctx, monitor
-        self.writer = SummaryWriter(str(ctx.run_dir / "tensorboard" / ctx.stage))
+        self.ctx, self.monitor, self.writer = ctx, monitor, None
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         moe = self.monitor.pop_metrics() if self.monitor else {}
         if logs is not None:
             logs.update(moe)  # the callbacks after this one (the health monitor) see the expert load too
+        if not state.is_world_process_zero:  # in several processes (core_training/launcher.py) rank 0 writes
+            return
+        if self.writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(self.ctx.run_dir / "tensorboard" / self.ctx.stage))
         row = {**(logs or {}), **moe}
         append_jsonl(self.ctx.run_dir / "metrics.jsonl", {"stage": self.ctx.stage, "step": state.global_step, **row})
         for key, value in row.items():
@@ -58,14 +63,15 @@ class RunLogger(TrainerCallback):
         self.writer.flush()
 
     def on_train_end(self, args, state, control, **kwargs):
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
 
 
 def trainer_kwargs(ctx: StageContext, stage_cfg) -> dict[str, Any]:
     """Arguments every TRL config shares; stage-specific ones are added by the recipe."""
     import torch
 
-    return dict(
+    return {**dict(
         output_dir=str(ctx.work_dir), max_steps=stage_cfg.max_steps, learning_rate=stage_cfg.learning_rate,
         per_device_train_batch_size=stage_cfg.per_device_batch_size,
         gradient_accumulation_steps=getattr(stage_cfg, "gradient_accumulation_steps", 1),
@@ -78,7 +84,7 @@ def trainer_kwargs(ctx: StageContext, stage_cfg) -> dict[str, Any]:
         train_sampling_strategy="group_by_length" if getattr(stage_cfg, "group_by_length", False) else "random",
         # tokens for the stage's tokens/s and MFU (GRPO counts prompt + completion tokens itself)
         **({} if ctx.stage in ("rlvr", "rlhf") else {"include_num_input_tokens_seen": "non_padding"}),
-    )
+    ), **ctx.trainer_overrides}
 
 
 def weights_source(ctx: StageContext) -> str:

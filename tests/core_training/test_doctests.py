@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring", "base.corpus", "base.pretrain",
            "report", "trl_patches", "environment", "allocator", "onpolicy", "check", "rundir", "inputs", "modeling",
-           "audit", "routing", "stage", "monitor", "moe"]
+           "audit", "routing", "stage", "monitor", "moe", "launcher"]
 
 
 @pytest.mark.parametrize("name", MODULES)
