@@ -401,13 +401,14 @@ def _rewrite_report(run_dir: Path) -> None:
 
 
 def plot_curves(attempts: list[list[dict]], report: dict, path: Path) -> None:
-    """The watched curves by step, one panel each, the firing step marked."""
+    """The watched curves by step (each rule's mean reward too), one panel each, the firing step marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [k for k in CURVES if any(k in r for rows in attempts for r in rows)]
+    per_rule = sorted({k for rows in attempts for r in rows for k in r if k.startswith("rewards/") and k.endswith("/mean")})
+    keys = [k for k in (*CURVES, *per_rule) if any(k in r for rows in attempts for r in rows)]
     if not keys:
         return
     cols = min(3, len(keys))
