@@ -8,6 +8,7 @@
     vkit cards gaokao [--out data_cards]
     vkit check RUN [--min-final-grounded 0.8 ...]
     vkit report RUN
+    vkit export RUN [--stage rlhf] --out DIR [--merge]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 from core_training.check import register as register_check_commands
+from core_training.export import register as register_export
 
 
 def _run(args) -> int:
@@ -83,6 +85,7 @@ def check_run_inputs(cfg, args) -> list | None:
     from core_training.inputs import check_checkpoint, check_output, read_preferences
     from core_training.launcher import check_launch
     from core_training.modeling import allow_pickle, check_safetensors, resolve_base
+    from core_training.precision import check_precision
 
     allow_pickle(args.allow_pickle)
     check_launch(cfg)
@@ -91,6 +94,7 @@ def check_run_inputs(cfg, args) -> list | None:
     base = resolve_base(cfg.model.base)
     check_checkpoint(base)
     check_safetensors(base)
+    check_precision(cfg.model.precision, cfg.model.dtype)
     return read_preferences(args.preferences) if args.preferences else None
 
 
@@ -258,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--strict", action="store_true", help="exit 1 if any registered vertical fails to load")
     ls.set_defaults(fn=_verticals)
     register_check_commands(sub)  # check, report: core_training/check.py
+    register_export(sub)  # export: core_training/export.py
     for register in _command_plugins():
         try:
             register(sub)
@@ -296,13 +301,16 @@ def user_errors() -> tuple[type[Exception], ...]:
     from core_training.contract import DataError
     from core_training.inputs import InputError
     from core_training.io import JsonlError
-    from core_training.modeling import BaseNotFoundError, PickleWeightsError
+    from core_training.lora_targets import LoraTargetError
+    from core_training.modeling import BaseNotFoundError, PickleWeightsError, QuantizedCheckpointError
+    from core_training.precision import PrecisionError
     from core_training.monitor import HealthError
     from core_training.registry import RegistryError, UnknownVerticalError
     from core_training.rewards import RuleFailureError
     from core_training.rundir import RunLockedError
 
-    return (ConfigError, DataError, BaseNotFoundError, UnknownVerticalError, RegistryError, InputError, JsonlError,
+    return (LoraTargetError, QuantizedCheckpointError, PrecisionError,
+            ConfigError, DataError, BaseNotFoundError, UnknownVerticalError, RegistryError, InputError, JsonlError,
             PickleWeightsError, RunLockedError, FromConfigError, HealthError, RuleFailureError)
 
 

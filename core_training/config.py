@@ -394,6 +394,8 @@ def _require_steps_and_rate(max_steps: int, learning_rate: float) -> None:
 
 
 DTYPES = ("float32", "bfloat16", "float16", "float64")
+PRECISIONS = ("fp32", "bf16", "fp8")
+LORA_GROUPS = ("attention", "routed_experts", "shared_experts", "dense_mlp")
 EVAL_MODES = ("closed_book", "grounded")
 
 
@@ -406,29 +408,35 @@ class ModelConfig:
     experts_implementation: str | None = None  # transformers' experts kernel (grouped_mm, eager ...); None = its default
     router_aux_loss_coef: float = 0.01  # MoE load-balancing loss weight in cpt and sft (logged as moe/aux_loss)
     freeze_router: bool = False  # keep the router fixed in cpt and sft too (RL stages have their own switch)
+    # compute precision of training: fp32; bf16 autocast (CPUs with AVX-512 BF16/AMX, GPUs); fp8 through
+    # accelerate's torchao/Transformer Engine backend on GPUs that have fp8 (compute capability >= 8.9)
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
+        _require(self.precision in PRECISIONS, f"precision: unknown {self.precision!r}; known: {', '.join(PRECISIONS)}")
         _require(self.dtype in DTYPES, f"dtype: unknown {self.dtype!r}{_did_you_mean(self.dtype, DTYPES)}; "
                                        f"known: {', '.join(DTYPES)}")
 
 
 @dataclass
 class LoraConfig:
-    """LoRA on attention projections and (via ``target_parameters``) on the fused expert weights."""
+    """LoRA adapters on the groups of weights named in ``groups`` (:mod:`core_training.lora_targets`), never a
+    router. Each stage prints the resolved targets and writes them to ``RUN/<stage>/lora_targets.json``; a
+    requested group the model has but peft would leave unadapted is an error naming it."""
 
     enabled: bool = False  # train LoRA adapters instead of all weights; merged when each stage ends
-    r: int = 16
+    r: int = 16  # rank (per expert for fused expert tensors)
     alpha: int = 32
-    dropout: float = 0.0
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])  # Linear layers
-    # fused expert tensors, through peft's target_parameters (never the router)
-    target_parameters: list[str] = field(
-        default_factory=lambda: ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
-    )
+    dropout: float = 0.0  # must be 0 with routed_experts: peft's wrapper of fused expert tensors has no dropout
+    # attention, routed_experts (fused 3-D tensors via peft's target_parameters), shared_experts, dense_mlp
+    # (dense-first layers); a group the model lacks is reported and skipped
+    groups: list[str] = field(default_factory=lambda: ["attention", "routed_experts", "shared_experts", "dense_mlp"])
 
     def __post_init__(self) -> None:
         _require(self.r >= 1, f"r: must be >= 1, got {self.r}")
         _require(0.0 <= self.dropout < 1.0, f"dropout: must be in [0, 1), got {self.dropout}")
+        unknown = [g for g in self.groups if g not in LORA_GROUPS]
+        _require(bool(self.groups) and not unknown, f"groups: {unknown or 'none'}; known: {', '.join(LORA_GROUPS)}")
 
 
 @dataclass
@@ -598,6 +606,25 @@ class LaunchConfig:
                  "num_processes, deepspeed, accelerate_config: need launcher: accelerate (--launcher accelerate)")
 
 
+def cpu_threads(threads: int | None = None) -> int:
+    """``threads``, or when None the CPUs this process may run on (its affinity, e.g. a container's or a
+    SLURM job's share, not the whole machine's count).
+
+    >>> cpu_threads(3)
+    3
+    >>> cpu_threads() >= 1
+    True
+    """
+    if threads is not None:
+        return threads
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
 def graph_env_var(vertical: str) -> str:
     """The environment variable a vertical reads its imported graph from: ``VKIT_<NAME>_GRAPH``.
 
@@ -683,7 +710,7 @@ class RunConfig:
     output: str | None = None  # run directory; None -> runs/<vertical>/<timestamp>. Rerun to resume
     preset: str = "default"  # a named set of overrides: default, or micro (a seconds-scale smoke run)
     stages: list[str] = field(default_factory=lambda: ["cpt", "sft", "rlvr", "rm", "rlhf"])  # in order; dpo replaces rm,rlhf
-    threads: int = 2  # torch CPU threads
+    threads: int | None = None  # torch CPU threads; None = every CPU this process may use (cpu_threads)
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -705,7 +732,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         validate_stages(self.stages)
-        _require(self.threads >= 1, f"threads: must be >= 1, got {self.threads}")
+        _require(self.threads is None or self.threads >= 1, f"threads: must be >= 1, got {self.threads}")
         _require(self.preset in PRESETS, f"preset: unknown {self.preset!r}{_did_you_mean(self.preset, PRESETS)}")
 
 
@@ -781,4 +808,5 @@ def resolve_run_config(
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}{_did_you_mean(name, PRESETS)}; known: {sorted(PRESETS)}")
     layered = deep_merge(deep_merge(deep_merge(vertical, PRESETS[name]), upper), {"preset": name})
-    return from_dict(RunConfig, layered, where="resolved config")
+    cfg = from_dict(RunConfig, layered, where="resolved config")
+    return cfg if cfg.threads is not None else dataclasses.replace(cfg, threads=cpu_threads())

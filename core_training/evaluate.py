@@ -61,7 +61,7 @@ def perplexity(model, tokenizer, texts: Sequence[str], max_length: int = 512, ba
     try:
         for start in range(0, len(texts), batch_size):
             enc = tokenizer(list(texts[start : start + batch_size]), return_tensors="pt", padding=True,
-                            truncation=True, max_length=max_length, add_special_tokens=False)
+                            truncation=True, max_length=max_length, add_special_tokens=False).to(model.device)
             labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
             with torch.no_grad():
                 logits = model(**enc).logits[:, :-1].float()  # (B, T-1, V)
@@ -87,7 +87,8 @@ def reward_model_accuracy(model, tokenizer, vertical: Vertical, pairs: Sequence[
                                                tokenize=False) for p in pairs]
         out = []
         for start in range(0, len(texts), batch_size):
-            enc = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = tokenizer(texts[start : start + batch_size], return_tensors="pt", padding=True,
+                            add_special_tokens=False).to(model.device)
             with torch.no_grad():
                 out.extend(model(**enc).logits[:, 0].tolist())
         return out

@@ -36,7 +36,7 @@ def generate(model, tokenizer, conversations: Sequence[list[dict]], max_new_toke
         batches = list(chunks(conversations, batch_size))
         for batch in tqdm(batches, desc=desc, disable=desc is None, leave=False):
             prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in batch]
-            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
             with torch.no_grad():
                 sampling = dict(do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
                                 num_return_sequences=num_samples) if temperature else dict(do_sample=False)

@@ -87,17 +87,80 @@ def load_tokenizer(path: str | Path):
     return tok
 
 
+class QuantizedCheckpointError(ValueError):
+    """A checkpoint stored in a quantised format that cannot be trained and that vkit cannot dequantise."""
+
+
+# quantised formats transformers can load dequantised (trainable): quant_method -> its config class
+DEQUANTISABLE = {"fp8": "FineGrainedFP8Config", "mxfp4": "Mxfp4Config"}
+
+
+def dequantise_kwargs(path: str | Path, dtype: str = "bfloat16", log=None) -> dict:
+    """``from_pretrained`` arguments that load a quantised checkpoint dequantised, so it can train.
+
+    A DeepSeek-V3-style block-wise fp8 checkpoint loads through transformers' own
+    ``FineGrainedFP8Config(dequantize=True)`` (GPT-OSS's mxfp4 through ``Mxfp4Config(dequantize=True)``), with a
+    message saying so; any other quantisation is refused, never trained as loaded. Empty for a plain checkpoint.
+
+    Raises:
+        QuantizedCheckpointError: a quantisation method vkit cannot dequantise.
+    """
+    import json
+
+    try:
+        config = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    quant = config.get("quantization_config") if isinstance(config, dict) else None
+    if not quant:
+        return {}
+    method = quant.get("quant_method") if isinstance(quant, dict) else None
+    if method not in DEQUANTISABLE:
+        raise QuantizedCheckpointError(
+            f"{Path(path) / 'config.json'}: quantization_config.quant_method {method!r} cannot be trained as stored and "
+            f"vkit dequantises only {', '.join(DEQUANTISABLE)}: dequantise the checkpoint first")
+    import transformers
+
+    (log or _stderr)(f"vkit: {path} is stored in {method}: loading it dequantised to {dtype} for training "
+                     f"(transformers' {DEQUANTISABLE[method]}(dequantize=True)); stage outputs are saved unquantised")
+    return {"quantization_config": getattr(transformers, DEQUANTISABLE[method])(dequantize=True)}
+
+
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr)
+
+
 def load_causal_lm(path: str | Path, dtype: str = "float32", experts_implementation: str | None = None):
-    """A causal LM from a local directory, with the router aux loss off (stages switch it on)."""
+    """A causal LM from a local directory, with the router aux loss off (stages switch it on); a quantised
+    checkpoint loads dequantised (:func:`dequantise_kwargs`)."""
     import torch
     from transformers import AutoModelForCausalLM
 
     kwargs = {"experts_implementation": experts_implementation} if experts_implementation else {}
+    kwargs.update(dequantise_kwargs(path, dtype))
     check_safetensors(path, "checkpoint")
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype), local_files_only=True,
                                                  **kwargs, **weights_kwargs())
     if hasattr(model.config, "output_router_logits"):
         model.config.output_router_logits = False  # generate() breaks with it on
+    return model
+
+
+def load_reward_model(path: str | Path, dtype: str = "float32", experts_implementation: str | None = None):
+    """A one-score sequence classifier (a reward model, or a policy gaining a new scoring head) from a local
+    directory, in ``dtype`` like the policy, a quantised checkpoint dequantised, with the router aux loss off."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    kwargs = {"experts_implementation": experts_implementation} if experts_implementation else {}
+    kwargs.update(dequantise_kwargs(path, dtype))
+    check_safetensors(path, "checkpoint")
+    model = AutoModelForSequenceClassification.from_pretrained(str(path), num_labels=1, dtype=getattr(torch, dtype),
+                                                               local_files_only=True, **kwargs, **weights_kwargs())
+    if hasattr(model.config, "output_router_logits"):
+        model.config.output_router_logits = False
     return model
 
 
@@ -120,22 +183,11 @@ def freeze_router(model) -> int:
 
 
 def lora_config(model, cfg):
-    """A peft ``LoraConfig`` for ``model`` from vkit's LoRA settings; expert tensors via target_parameters.
+    """A peft ``LoraConfig`` for ``model`` naming every weight of ``cfg.groups`` (never a router); wrap with
+    :func:`core_training.lora_targets.apply_lora`, which also checks every group was reached."""
+    from core_training.lora_targets import peft_config, resolve
 
-    Only targets that exist in this model are kept (Mixtral names its expert projections differently),
-    and the router is never targeted.
-    """
-    from peft import LoraConfig
-
-    names = [n for n, _ in model.named_modules()]
-    params = [n for n, _ in model.named_parameters()]
-    modules = [m for m in cfg.target_modules if any(n.endswith("." + m) for n in names)]
-    tparams = [t for t in cfg.target_parameters if any(p.endswith(t) for p in params)]
-    if not modules and not tparams:
-        raise ValueError(f"lora: none of target_modules={cfg.target_modules} or target_parameters="
-                         f"{cfg.target_parameters} exist in this model")
-    return LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=modules,
-                      target_parameters=tparams or None, task_type="CAUSAL_LM", bias="none")
+    return peft_config(resolve(model, cfg.groups, cfg.r, cfg.dropout), cfg)
 
 
 def wrapped_names(model) -> list[str]:

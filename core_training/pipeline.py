@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core_training.checkpoints import load_json
-from core_training.config import RunConfig, config_hash, to_dict
+from core_training.config import RunConfig, config_hash, cpu_threads, to_dict
 from core_training.contract import Vertical
 from core_training.io import atomic_dir, atomic_write_json, last_checkpoint, read_jsonl
 from core_training.modeling import load_causal_lm, load_tokenizer, resolve_base
@@ -255,7 +255,7 @@ def training_speed(stage: str, clock: dict | None, model, cfg: RunConfig) -> dic
     if not clock or clock["tokens"] <= 0 or clock["seconds"] <= 0:
         return {}
     flops = TRAINING_FLOPS_PER_PARAMETER + (GENERATION_FLOPS_PER_PARAMETER if stage in ("rlvr", "rlhf") else 0)
-    dtype = "bf16" if cfg.model.dtype == "bfloat16" else "fp32"
+    dtype = "bf16" if cfg.model.dtype == "bfloat16" or cfg.model.precision == "bf16" else "fp32"
     speed = stage_throughput(clock["tokens"], active_parameters(model), clock["seconds"], matmul_peak(dtype), flops)
     return {"train/tokens": clock["tokens"], "train/tokens_per_second": round(speed["tokens_per_second"], 1),
             "train/mfu": speed["mfu"], "train/peak_flops": matmul_peak(dtype)}
@@ -292,11 +292,10 @@ def open_stage_model(record: StageRecord, cfg: RunConfig):
     """The model a finished stage left: the reward model for ``rm``, else the policy."""
     if record.stage != "rm":
         return open_policy(Path(record.checkpoint), cfg)
-    from transformers import AutoModelForSequenceClassification
+    from core_training.modeling import load_reward_model
 
     path = Path(record.checkpoint)
-    model = AutoModelForSequenceClassification.from_pretrained(str(path), num_labels=1, local_files_only=True)
-    return model, load_tokenizer(path)
+    return load_reward_model(path, cfg.model.dtype, cfg.model.experts_implementation), load_tokenizer(path)
 
 
 def _log(message: str) -> None:
@@ -327,7 +326,7 @@ def _run_stages(cfg: RunConfig, vertical: Vertical, preferences: list | None, lo
 
     from core_training.report import summary_line
 
-    torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(cpu_threads(cfg.threads))
     atomic_write_json(run_dir / "config.json", to_dict(cfg))
     from core_training.judge import judge_for
 

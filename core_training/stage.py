@@ -18,7 +18,9 @@ from core_training.config import RunConfig
 from core_training.contract import Vertical
 from core_training.trl_patches import compact_fused_head, row_blocked_tiles
 from core_training.io import append_jsonl, last_checkpoint
-from core_training.modeling import freeze_router, load_causal_lm, load_tokenizer, lora_config
+from core_training.lora_targets import adapt
+from core_training.modeling import freeze_router, load_causal_lm, load_tokenizer
+from core_training.precision import trainer_precision
 from core_training.moe import MoEMonitor
 
 
@@ -79,7 +81,7 @@ def trainer_kwargs(ctx: StageContext, stage_cfg) -> dict[str, Any]:
         lr_scheduler_type=getattr(stage_cfg, "lr_scheduler_type", "cosine"), logging_steps=stage_cfg.logging_steps,
         save_steps=stage_cfg.save_steps, save_total_limit=1, seed=ctx.cfg.seed, data_seed=ctx.cfg.seed,
         # TRL's configs default to bf16 + gradient checkpointing; both slow a tiny model on a CPU
-        bf16=ctx.cfg.model.dtype == "bfloat16" and torch.cuda.is_available(), gradient_checkpointing=False,
+        **trainer_precision(ctx.cfg.model.precision, ctx.cfg.model.dtype), gradient_checkpointing=False,
         report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, save_only_model=False,
         train_sampling_strategy="group_by_length" if getattr(stage_cfg, "group_by_length", False) else "random",
         # tokens for the stage's tokens/s and MFU (GRPO counts prompt + completion tokens itself)
@@ -100,7 +102,8 @@ def weights_source(ctx: StageContext) -> str:
 
 
 def load_policy(ctx: StageContext, aux_loss: bool, freeze: bool = False):
-    """The starting checkpoint, its tokenizer, and the peft config (or None) for this stage."""
+    """The starting checkpoint (wrapped with LoRA adapters when ``lora.enabled``), its tokenizer, and None (kept
+    for the recipes' ``peft_config=``: the model is wrapped already)."""
     m = ctx.cfg.model
     model = load_causal_lm(weights_source(ctx), m.dtype, m.experts_implementation)
     if hasattr(model.config, "output_router_logits"):
@@ -110,8 +113,9 @@ def load_policy(ctx: StageContext, aux_loss: bool, freeze: bool = False):
         model.config.router_aux_loss_coef = m.router_aux_loss_coef
     if freeze or m.freeze_router:
         freeze_router(model)
-    peft = lora_config(model, ctx.cfg.lora) if ctx.cfg.lora.enabled else None
-    return model, load_tokenizer(ctx.input_path), peft
+    if ctx.cfg.lora.enabled:  # wrapped here, every requested group checked reached (core_training/lora_targets.py)
+        model = adapt(model, ctx.cfg.lora, ctx.extra)
+    return model, load_tokenizer(ctx.input_path), None
 
 
 def grpo_kwargs(c) -> dict[str, Any]:

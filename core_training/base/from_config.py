@@ -115,43 +115,47 @@ def gqa_heads(heads: int, kv_heads: int | None) -> tuple[int, int]:
     return kv * ratio, kv
 
 
-def attention_pattern(layer_types: list[str] | None) -> list[str] | None:
-    """The shortest repeating period of ``layer_types`` (``[sliding, full] * 12`` -> ``[sliding, full]``)."""
-    if not layer_types:
-        return None
-    for period in range(1, len(layer_types) + 1):
-        if all(t == layer_types[i % period] for i, t in enumerate(layer_types)):
-            return list(layer_types[:period])
-    return list(layer_types)
+def layer_signatures(data: dict) -> tuple[list[str], list[tuple]]:
+    """The per-layer list fields (``layer_types``, ``mlp_layer_types`` ...) and, for every layer, what kind of
+    layer it is: its value in each list, dense-first or not, in ``mlp_only_layers`` or not, sparse by step or not."""
+    layers = data["num_hidden_layers"]
+    lists = sorted(k for k, v in data.items() if isinstance(v, list) and len(v) == layers and k != "mlp_only_layers")
+    first_k = data.get("first_k_dense_replace") or 0
+    only = set(data.get("mlp_only_layers") or [])
+    step = max(1, data.get("decoder_sparse_step") or 1)
+    return lists, [(tuple(data[k][i] for k in lists), i < first_k, i in only, (i + 1) % step == 0)
+                   for i in range(layers)]
 
 
 def shrunk_depth(data: dict) -> dict:
-    """Layer settings for few layers, keeping the dense-first layers, the sparse step and the attention pattern.
+    """Few layers with every kind of layer the published model has, in its order: each run of equal layers
+    becomes one layer (a sparse step above 1 keeps its positions), cut where every kind has appeared; at least
+    two layers.
 
     >>> shrunk_depth({"num_hidden_layers": 61, "first_k_dense_replace": 3})
-    {'num_hidden_layers': 3, 'first_k_dense_replace': 1}
+    {'num_hidden_layers': 2, 'first_k_dense_replace': 1}
     >>> shrunk_depth({"num_hidden_layers": 24, "layer_types": ["sliding_attention", "full_attention"] * 12})
     {'num_hidden_layers': 2, 'layer_types': ['sliding_attention', 'full_attention']}
+    >>> shrunk_depth({"num_hidden_layers": 8, "layer_types": ["linear", "linear", "linear", "full"] * 2})
+    {'num_hidden_layers': 2, 'layer_types': ['linear', 'full']}
     """
-    out: dict[str, Any] = {}
-    dense_first = 1 if (data.get("first_k_dense_replace") or 0) > 0 else 0
-    step = max(1, data.get("decoder_sparse_step") or 1)
-    layers = dense_first + 2 * step
-    pattern = attention_pattern(data.get("layer_types"))
-    if pattern:
-        layers = max(layers, len(pattern))
-    old = data.get("mlp_only_layers") or []
-    if old:  # dense layers at the same relative depths, and at least one sparse layer left
-        layers = max(layers, 3)
-        mapped = sorted({min(layers - 1, round(i * layers / data["num_hidden_layers"])) for i in old})
-        out["mlp_only_layers"] = mapped if len(mapped) < layers else mapped[:-1]
-    out["num_hidden_layers"] = layers
-    if dense_first:
-        out["first_k_dense_replace"] = dense_first
-    if pattern:
-        out["layer_types"] = [pattern[i % len(pattern)] for i in range(layers)]
+    lists, signatures = layer_signatures(data)
+    if (data.get("decoder_sparse_step") or 1) > 1:
+        sequence = signatures  # layer i is sparse by its index: positions must stay
+    else:
+        sequence = [sig for i, sig in enumerate(signatures) if i == 0 or sig != signatures[i - 1]]
+    kinds = set(sequence)
+    cut = next(i for i in range(1, len(sequence) + 1) if set(sequence[:i]) == kinds)
+    new = (sequence[:cut] + [sequence[cut - 1]] * 2)[: max(cut, 2)]
+    out: dict[str, Any] = {"num_hidden_layers": len(new)}
+    for j, key in enumerate(lists):
+        out[key] = [sig[0][j] for sig in new]
+    if data.get("first_k_dense_replace"):
+        out["first_k_dense_replace"] = sum(1 for sig in new if sig[1])
+    if data.get("mlp_only_layers"):
+        out["mlp_only_layers"] = [j for j, sig in enumerate(new) if sig[2]]
     if "max_window_layers" in data:
-        out["max_window_layers"] = layers
+        out["max_window_layers"] = len(new)
     return out
 
 
@@ -202,9 +206,14 @@ def build_config(data: dict, where: str):
     fields = {k: v for k, v in data.items() if k != "model_type"}
     try:
         return AutoConfig.for_model(data["model_type"], **fields)
-    except (TypeError, ValueError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FromConfigError(f"{where}: transformers rejects this {data['model_type']} config: {first}") from None
+    except Exception as exc:  # transformers' validators raise their own types too
+        raise FromConfigError(f"{where}: transformers rejects this {data['model_type']} config: {_first_line(exc)}") \
+            from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def count_parameters(config) -> int:
@@ -215,6 +224,22 @@ def count_parameters(config) -> int:
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config)
     return sum(p.numel() for p in model.parameters())
+
+
+def smoke_test(model, where: str) -> None:
+    """One forward and backward pass on a padded batch, so a shrink this architecture does not accept is a
+    one-line error here, not a crash in the first training step."""
+    import torch
+
+    ids = torch.arange(16).reshape(2, 8) % model.config.vocab_size
+    mask = torch.ones_like(ids)
+    mask[0, :3] = 0  # left padding, as in generation
+    try:
+        model(input_ids=ids, attention_mask=mask, labels=ids).loss.backward()
+    except Exception as exc:  # any failure of this architecture's code at the shrunk size
+        raise FromConfigError(f"{where}: the shrunk {model.config.model_type} does not run: {_first_line(exc)}") \
+            from None
+    model.zero_grad(set_to_none=True)
 
 
 def shape_summary(before: dict, after: dict) -> dict[str, list]:
@@ -237,9 +262,17 @@ def from_config(config_path: str | Path, out: str | Path, shrink_it: bool = True
     published = read_config_json(config_path)
     data, notes = clean_published(published, str(config_path))
     tokenizer = load_tokenizer(tokenizer_path or SHIPPED_BASE)
-    shaped = shrink(data) if shrink_it else data
+    try:
+        shaped = shrink(data) if shrink_it else data
+    except (KeyError, TypeError, ZeroDivisionError) as exc:  # a field the shrink needs is missing or null
+        raise FromConfigError(f"{config_path}: cannot shrink this {data['model_type']} config: {_first_line(exc)} "
+                              f"(vkit shrinks configs with num_hidden_layers, hidden_size and the head counts)") from None
     config = build_config(with_tokenizer(shaped, tokenizer), str(config_path))
-    parameters = count_parameters(config)
+    try:
+        parameters = count_parameters(config)
+    except Exception as exc:  # the model class rejects the config at construction
+        raise FromConfigError(f"{config_path}: transformers cannot build this {data['model_type']}: "
+                              f"{_first_line(exc)}") from None
     if not shrink_it and parameters > FULL_SIZE_LIMIT:
         raise FromConfigError(f"{config_path}: {parameters / 1e9:.1f}B parameters at full size; pass --shrink for a "
                               f"base that trains on a CPU")
@@ -247,6 +280,7 @@ def from_config(config_path: str | Path, out: str | Path, shrink_it: bool = True
         log(f"vkit: {config_path}: {note}")
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    smoke_test(model, str(config_path))
     out = Path(out)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -17,7 +17,7 @@ def train(ctx: StageContext):
     pairs += with_source(on_policy_round(ctx), "on_policy")
     ctx.extra["train_pairs"] = source_counts(pairs)  # reported as <stage>/train_pairs/<source>
     model, tokenizer, peft = load_policy(ctx, aux_loss=False, freeze=True)
-    ref = None if peft else load_causal_lm(ctx.input_path, ctx.cfg.model.dtype)
+    ref = None if ctx.cfg.lora.enabled else load_causal_lm(ctx.input_path, ctx.cfg.model.dtype)  # LoRA: adapters off
     args = DPOConfig(**trainer_kwargs(ctx, c), max_length=c.max_length)
     trainer = DPOTrainer(model=model, ref_model=ref, args=args, train_dataset=preference_dataset(ctx.vertical, pairs),
                          processing_class=tokenizer, peft_config=peft)

@@ -7,11 +7,10 @@ orders the answers that keep the rules and cannot buy a broken one. The trainer 
 the reward tensor post-processed (:func:`core_training.trl_patches.rule_gated_grpo_trainer`).
 """
 
-from transformers import AutoModelForSequenceClassification
 from trl import GRPOConfig
 
 from core_training.data import rl_dataset
-from core_training.modeling import load_tokenizer, weights_kwargs
+from core_training.modeling import load_reward_model, load_tokenizer
 from core_training.rewards import reward_functions
 from core_training.stage import StageContext, fit, grpo_kwargs, grpo_trainer_class, load_policy, trainer_kwargs
 from core_training.trl_patches import rule_gated_grpo_trainer
@@ -21,8 +20,7 @@ def train(ctx: StageContext):
     c = ctx.cfg.rlhf
     if ctx.reward_model_path is None:
         raise ValueError("rlhf needs a trained reward model: run the rm stage first (stages=...,rm,rlhf)")
-    rm = AutoModelForSequenceClassification.from_pretrained(str(ctx.reward_model_path), num_labels=1,
-                                                            local_files_only=True, **weights_kwargs())
+    rm = load_reward_model(ctx.reward_model_path, ctx.cfg.model.dtype, ctx.cfg.model.experts_implementation)
     rm_tokenizer = load_tokenizer(ctx.reward_model_path)
     rm_tokenizer.padding_side = "right"
     funcs, weights = reward_functions(ctx.vertical, c.rule_weight, ctx.cfg.rewards)

@@ -198,11 +198,19 @@ def test_config_hash_is_sha256_of_canonical_json():
 
 def test_defaults_are_the_tiny_cpu_run():
     cfg = RunConfig()
-    assert cfg.stages == ["cpt", "sft", "rlvr", "rm", "rlhf"] and cfg.threads == 2 and cfg.model.base is None
+    assert cfg.stages == ["cpt", "sft", "rlvr", "rm", "rlhf"] and cfg.threads is None and cfg.model.base is None
     steps = {s: (getattr(cfg, s).max_steps, getattr(cfg, s).learning_rate) for s in ("cpt", "sft", "rm", "dpo")}
     assert steps == {"cpt": (20, 5e-4), "sft": (180, 1e-3), "rm": (40, 3e-4), "dpo": (40, 5e-6)}
     assert (cfg.rlvr.max_steps, cfg.rlvr.learning_rate, cfg.rlhf.max_steps) == (15, 5e-6, 20)
-    assert cfg.lora.target_parameters == ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
+    assert cfg.lora.groups == ["attention", "routed_experts", "shared_experts", "dense_mlp"]
+    assert cfg.model.precision == "fp32"
+
+
+def test_threads_default_to_the_cpus_this_process_may_use():
+    import os
+
+    assert resolve_run_config().threads == len(os.sched_getaffinity(0))
+    assert resolve_run_config(cli_overrides=["threads=1"]).threads == 1
 
 
 @pytest.mark.parametrize(
@@ -286,13 +294,14 @@ def test_every_shipped_yaml_loads(path):
 def test_default_yaml_is_the_real_defaults():
     """core_training/configs/default.yaml lists every key with its real default (it once said rlhf weights 1.0
     while the code used 2.0), is what default_yaml() generates, and its header's launch command parses."""
-    from core_training.config import default_yaml, read_yaml, to_dict
+    from core_training.config import cpu_threads, default_yaml, read_yaml, to_dict
 
     path = REPO / "core_training/configs/default.yaml"
     text = path.read_text(encoding="utf-8")
     assert text == default_yaml(), "stale: regenerate with the command in the file's header"
     assert read_yaml(path) == to_dict(RunConfig())
-    assert resolve_run_config(yaml_paths=[path]) == RunConfig()
+    machine = dataclasses.replace(RunConfig(), threads=cpu_threads())  # threads: the CPUs this process may use
+    assert resolve_run_config(yaml_paths=[path]) == machine
     launches = [line.split("#")[1].strip() for line in text.splitlines() if line.lstrip("# ").startswith("vkit ")]
     from core_training.cli import build_parser
 

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = ["config", "registry", "rewards", "judge", "io", "contract", "authoring", "base.corpus", "base.pretrain",
            "report", "trl_patches", "environment", "allocator", "onpolicy", "check", "rundir", "inputs", "modeling",
+           "base.from_config", "lora_targets", "precision",
            "audit", "routing", "stage", "monitor", "moe", "launcher"]
 
 
