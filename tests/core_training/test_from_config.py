@@ -126,3 +126,29 @@ def test_cli_builds_a_base_and_reports_errors_in_one_line(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("vkit: error: ")
     assert "never runs" in bad.stderr and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize(("quant", "expected"), [
+    ({"quant_method": "fp8", "weight_block_size": [128, 128], "fmt": "e4m3"}, "FineGrainedFP8Config"),
+    ({"quant_method": "mxfp4"}, "Mxfp4Config"),
+    (None, None),
+])
+def test_quantised_base_loads_dequantised_with_a_message(quant, expected, tmp_path):
+    from core_training.modeling import dequantise_kwargs
+
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "deepseek_v3", "quantization_config": quant}))
+    said: list[str] = []
+    kwargs = dequantise_kwargs(tmp_path, "bfloat16", log=said.append)
+    if expected is None:
+        assert kwargs == {} and not said
+        return
+    assert type(kwargs["quantization_config"]).__name__ == expected and kwargs["quantization_config"].dequantize
+    assert len(said) == 1 and "dequantised to bfloat16" in said[0] and expected in said[0]
+
+
+def test_a_quantisation_vkit_cannot_dequantise_is_refused(tmp_path):
+    from core_training.modeling import QuantizedCheckpointError, dequantise_kwargs
+
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama", "quantization_config": {"quant_method": "gptq"}}))
+    with pytest.raises(QuantizedCheckpointError, match="'gptq' cannot be trained as stored"):
+        dequantise_kwargs(tmp_path)
