@@ -235,6 +235,7 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
     trained = time.time()
     metrics, samples = evaluate_stage(stage, model, tokenizer, vertical, cfg, run_dir, prev_policy, extra, preferences)
     metrics.update(training_speed(stage, extra.get("clock"), model, cfg))
+    metrics.update(rule_failure_metrics(extra.get("artifacts", {}).get("health.json")))
     checkpoint = str(policy_path) if stage == "base" else str(run_dir / stage)
     timing = {"train_seconds": round(trained - started, 1), "eval_seconds": round(time.time() - trained, 1)}
     record = StageRecord(stage, key, time.time() - started, metrics, checkpoint, extra=timing,
@@ -242,6 +243,20 @@ def run_stage(stage: str, key: str, cfg: RunConfig, vertical: Vertical, run_dir:
     write_stage(run_dir / stage, record, sample_lines(samples, eval_sets(vertical, cfg)), model, tokenizer,
                 stage != "base", extra.get("artifacts"))
     return record
+
+
+def rule_failure_metrics(health_text: str | None) -> dict[str, int]:
+    """``train/rule_calls/<rule>`` and ``train/rule_failures/<rule>`` (a rule that raised or overran its time
+    budget while scoring this stage's rollouts) from the stage's ``health.json``; empty without RL rewards.
+
+    >>> rule_failure_metrics('{"rule_failures": {"gaokao/tiers_ordered": {"calls": 480, "failures": 2}}}')
+    {'train/rule_calls/gaokao/tiers_ordered': 480, 'train/rule_failures/gaokao/tiers_ordered': 2}
+    """
+    counts = json.loads(health_text).get("rule_failures") or {} if health_text else {}
+    out = {}
+    for rule, c in counts.items():
+        out[f"train/rule_calls/{rule}"], out[f"train/rule_failures/{rule}"] = c["calls"], c["failures"]
+    return out
 
 
 def training_speed(stage: str, clock: dict | None, model, cfg: RunConfig) -> dict:

@@ -134,3 +134,8 @@ def test_a_stage_with_a_flaky_rule_trains_and_reports_the_failures(toy, tiny_bas
     assert health["rule_failures"]["toy/number_copied"]["failures"] == 0
     logged = [r for r in read_metrics(tmp_path, "rlvr") if "rule_errors/toy/raises_on_odd_length" in r]
     assert logged and sum(r["rule_errors/toy/raises_on_odd_length"] for r in logged) > 0
+    from core_training.pipeline import rule_failure_metrics  # the counts a report.json stage row carries
+
+    metrics = rule_failure_metrics(ctx.extra["artifacts"]["health.json"])
+    assert metrics["train/rule_failures/toy/raises_on_odd_length"] == counts["failures"]
+    assert metrics["train/rule_calls/toy/raises_on_odd_length"] == counts["calls"]
