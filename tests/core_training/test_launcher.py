@@ -20,7 +20,7 @@ from core_training.launch_worker import moe_block_class_names
 
 TESTS = Path(__file__).resolve().parents[1]
 TOY_MODULE = f"import sys\nsys.path.insert(0, {str(TESTS)!r})\nfrom conftest import toy_vertical\nVERTICAL = toy_vertical()\n"
-SFT = ["sft.max_steps=3", "sft.warmup_ratio=0"]
+SFT = ["sft.max_steps=3", "sft.warmup_ratio=0", "sft.lr_scheduler_type=constant"]
 RLVR = ["rlvr.max_steps=2", "rlvr.max_completion_length=8", "rlvr.num_generations=2"]
 
 
@@ -136,9 +136,15 @@ def test_sft_in_two_processes(deepspeed, toy, tiny_base, tmp_path, toy_target):
     engine = [f"launch.deepspeed={deepspeed}"] if deepspeed else []
     launched = [*SFT, "sft.per_device_batch_size=2", "launch.launcher=accelerate", "launch.num_processes=2", *engine]
     ctx = _ctx("sft", toy, tiny_base, tmp_path / "launched", toy_target, launched)
-    model, _ = train_launched(ctx)
     launch_dir = ctx.work_dir / "launch"
+    if deepspeed == "zero2":  # resume: a launch killed after its step-2 checkpoint, from DeepSpeed's checkpoint
+        train_launched(_ctx("sft", toy, tiny_base, tmp_path / "launched", toy_target, [*launched, "sft.max_steps=2"]))
+        assert (ctx.work_dir / "checkpoint-2").is_dir()
+        (launch_dir / "result.json").unlink()
+    model, _ = train_launched(ctx)
     ranks = _check_ranks(launch_dir, {None: None, "zero2": 2, "zero3": 3}[deepspeed])
+    if deepspeed == "zero2":
+        assert [r["examples"] for r in ranks] == [2, 2]  # one step (2 sequences per rank) after the resume
     if deepspeed == "zero3":
         assert ranks[0]["moe_leaf_classes"] == "Qwen3MoeSparseMoeBlock" and ranks[0]["z3_leaf_modules"] == 2
     assert {"rank-0.log", "rank-1.log", "rank-0.json", "rank-1.json"} <= set(ctx.extra["artifacts"])
