@@ -14,7 +14,7 @@ TEXT = (".md", ".json", ".yml", ".yaml", ".txt")
 PAGES = [ROOT / "README.md", ROOT / "mkdocs.yml", *sorted(p for p in (ROOT / "docs").rglob("*") if p.suffix in TEXT)]
 # An absolute path: a slash that starts a word (not a URL's, a fraction's or a relative path's) and two
 # or more segments, e.g. /tmp/run or /home/me/models; and SQLite's sqlite:////abs/file form.
-ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/\\\-\]\)}>$%@])/[\w.\-]+/[\w.\-]+|sqlite:////\w")
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/\\\-\]\)}>$%@!])/[\w.\-]+/[\w.\-]+|sqlite:////\w")
 RUN_NAME = re.compile(r"runs/[\w\-]+/r\d+\b")
 
 
