@@ -304,7 +304,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from core_training.lora_targets import LoraTargetError
     from core_training.modeling import BaseNotFoundError, PickleWeightsError, QuantizedCheckpointError
     from core_training.precision import PrecisionError
-    from core_training.monitor import HealthError
+    from core_training.errors import HealthError
     from core_training.registry import RegistryError, UnknownVerticalError
     from core_training.rewards import RuleFailureError
     from core_training.rundir import RunLockedError

@@ -52,8 +52,7 @@ SIGNAL_KEYS = {"non_finite": ("loss", "grad_norm"), "loss_blowup": ("loss",), "z
 START_DIR, HEALTHY_DIR = "health-start", "health-ok"  # under the stage's work dir
 
 
-class HealthError(RuntimeError):
-    """A stage stopped because a health signal fired; the message is one line naming it."""
+from core_training.errors import HealthError  # noqa: E402,F401 (raised here; the CLI names it without this module)
 
 
 def _num(row: dict, key: str) -> float | None:

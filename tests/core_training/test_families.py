@@ -128,6 +128,25 @@ UNSHRINKABLE_DEFAULTS = {
     "qwen4_exp_text": "its default config leaves head sizes null",
 }
 OTHER_MOE_TYPES = [t for t in _moe_types() if t not in FAMILIES]
+# Types whose shrunk default builds (from_config's own forward and backward pass) but whose LoRA forward fails
+# inside transformers' modeling code; strict, so the day it passes the entry must go.
+LORA_FORWARD_FAILS = {
+    "deepseek_v4": "modeling_deepseek_v4's output rope (apply_rotary_pos_emb on the attention output) gets cos/sin "
+                   "of another width under LoRA: size 1024 vs 8192; not investigated yet",
+}
+
+
+def _lora_forward_raises(tmp_path) -> bool:
+    from core_training.config import LoraConfig
+    from core_training.lora_targets import apply_lora
+
+    model, _ = apply_lora(load_causal_lm(tmp_path / "base"), LoraConfig(r=2))
+    ids = torch.arange(12).reshape(2, 6) + 5
+    try:
+        model(input_ids=ids, labels=ids)
+    except RuntimeError:
+        return True
+    return False
 
 
 @pytest.mark.parametrize("model_type", OTHER_MOE_TYPES)
@@ -151,6 +170,10 @@ def test_other_moe_type_builds_and_lora_reaches_its_groups(model_type, tmp_path)
         assert "\n" not in str(err) and str(config_path) in str(err)
         return
     assert model_type not in UNSHRINKABLE_DEFAULTS, "it builds now: drop it from UNSHRINKABLE_DEFAULTS"
+    if model_type in LORA_FORWARD_FAILS:
+        if not _lora_forward_raises(tmp_path):
+            pytest.fail(f"{model_type}: the LoRA forward works now: drop it from LORA_FORWARD_FAILS")
+        pytest.xfail(LORA_FORWARD_FAILS[model_type])
     model, targets = apply_lora(load_causal_lm(tmp_path / "base"), LoraConfig(r=2))
     ids = torch.arange(12).reshape(2, 6) + 5
     model(input_ids=ids, labels=ids).loss.backward()
